@@ -1,0 +1,48 @@
+# Two commands for a fresh machine with Python 3.11+:
+#   make lab   - set up .venv (first time only) and open JupyterLab on notebooks/
+#   make test  - set up .venv (first time only) and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The stamp makes set-up idempotent: it is redone only when the pins change.
+STAMP  := $(VENV)/.installed-stamp
+PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+PYTEST_ARGS ?=
+
+.PHONY: install lab test release release-check lock clean-venv
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --requirement requirements.lock
+	$(PIP) install --no-deps --no-build-isolation --editable .
+	@touch $@
+
+lab: install
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+
+# Unit, pipeline and end-to-end tests, then every solutions notebook through
+# nbval (stored text outputs must match a fresh top-to-bottom run).
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --nbval solutions --nbval-current-env \
+	    --nbval-sanitize-with grader/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+# Regenerate notebooks/ (student versions) from solutions/.
+release: install
+	$(BIN)/python -m grader release
+
+release-check: install
+	$(BIN)/python -m grader release --check
+
+# Re-resolve the pins in a scratch venv (needs network); commit the result.
+lock:
+	rm -rf build/lockenv
+	$(PYTHON) -m venv build/lockenv
+	build/lockenv/bin/python -m pip --disable-pip-version-check --quiet install --upgrade setuptools ".[test]"
+	{ echo '# Exact versions that make installs. Regenerate with `make lock` (needs network), then commit.'; build/lockenv/bin/python -m pip freeze --all --exclude pip --exclude improving-dnn; } > requirements.lock
+	rm -rf build/lockenv
+
+clean-venv:
+	rm -rf $(VENV)
