@@ -1,0 +1,20 @@
+"""dlutils: the small NumPy library the course notebooks import.
+
+Modules:
+    layers    linear, relu, sigmoid, tanh: *_forward -> (out, cache), *_backward(dout, cache)
+    model     L-layer binary classifier: L_model_forward/backward, compute_cost,
+              predict, accuracy, layer_statistics, Dropout
+    train     train(...): one training loop taking the student's functions as hooks
+    params    dictionary_to_vector / vector_to_dictionary (for gradient checking)
+    data      offline datasets: circles, moons, flower, spiral, noisy_overfit, digits
+    plotting  palette, course style, show(fig, alt) and plot helpers
+    checks    expect_* checks for notebook test cells, raising CheckFailure
+
+Conventions: X is (n_x, m) with one example per column, Y is (1, m),
+W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness only from an
+np.random.Generator passed as ``rng``.
+"""
+
+from dlutils import checks, data, layers, model, params, plotting, train
+
+__version__ = "0.1.0"
