@@ -1,0 +1,81 @@
+"""Building blocks shared by the hidden checks of every week."""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from dlutils.checks import CheckFailure, expect_parameters  # noqa: F401 (re-exported)
+
+
+def fail(message: str) -> None:
+    raise CheckFailure(message)
+
+
+def call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Call a student's function on deep copies, so in-place updates are harmless."""
+    return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+
+def expect_zero_biases(params: Mapping, who: str) -> None:
+    for key, value in params.items():
+        if key.startswith("b") and np.any(value != 0):
+            fail(f'{who}: parameters["{key}"] should be all zeros (biases start at zero; '
+                 "random weights alone break the symmetry)")
+
+
+def expect_normal(samples: np.ndarray, std: float, name: str,
+                  alternatives: Mapping[str, float] | None = None) -> None:
+    """Samples look like N(0, std²): mean, variance and shape of the distribution.
+
+    Tolerances scale with the sample size (5 standard errors), so a correct
+    implementation fails with negligible probability whatever draws it makes.
+    """
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    n = x.size
+    var = x.var()
+    rel_err = abs(var / std**2 - 1)
+    if rel_err > 5 * np.sqrt(2 / n) + 1e-3:
+        message = (f"{name}: sample variance {var:.4g}, expected about {std**2:.4g} "
+                   f"(standard deviation {std:.4g})")
+        for label, alt_std in (alternatives or {}).items():
+            if abs(var / alt_std**2 - 1) <= 5 * np.sqrt(2 / n) + 1e-3:
+                message += f". This looks like: {label}"
+                break
+        fail(message)
+    if abs(x.mean()) > 5 * std / np.sqrt(n):
+        fail(f"{name}: sample mean {x.mean():.4g} should be about 0 (weights are centred on zero)")
+    z = (x - x.mean()) / np.sqrt(var)
+    kurtosis = np.mean(z**4)
+    if abs(kurtosis - 3) > 5 * np.sqrt(24 / n) + 0.02:
+        kind = " (uniform draws give 1.8: use rng.standard_normal, not rng.random/uniform)" if kurtosis < 2.2 else ""
+        fail(f"{name}: the values are not normally distributed (kurtosis {kurtosis:.3g}, normal is 3){kind}")
+
+
+def expect_uses_only_rng(fn: Callable[[np.random.Generator], Any], who: str,
+                         same: Callable[[Any, Any], bool]) -> None:
+    """``fn(rng)`` is reproducible from ``rng``, depends on it, and leaves ``np.random`` alone."""
+    saved = np.random.get_state()
+    try:
+        np.random.seed(12345)
+        before = np.random.get_state()
+        first = fn(np.random.default_rng(2024))
+        after = np.random.get_state()
+        if not (np.array_equal(before[1], after[1]) and before[2:] == after[2:]):
+            fail(f"{who} used NumPy's global random generator (np.random.*); "
+                 "draw every random number from the `rng` argument instead")
+    finally:
+        np.random.set_state(saved)
+    again = fn(np.random.default_rng(2024))
+    if not same(first, again):
+        fail(f"{who} gave different results for two generators with the same seed: "
+             "draw from the `rng` you are given (do not create a new generator)")
+    other = fn(np.random.default_rng(7))
+    if same(first, other):
+        fail(f"{who} gave identical results for differently seeded generators: "
+             "it must draw its random numbers from `rng`")
+
+
+def dicts_equal(a: Mapping, b: Mapping) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)

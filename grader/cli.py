@@ -1,0 +1,205 @@
+"""``python -m grader``: the instructor's command line.
+
+Exit codes: 0 success, 1 a check failed (or some submission could not be
+graded), 2 a usage error. Problems the user can fix are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from . import config as grader_config
+from .errors import GraderError
+
+DESCRIPTION = """\
+Instructor tools of the course: build the student notebooks from the
+instructor notebooks, and grade submissions with nbgrader.
+
+  solutions/<assignment>/*.ipynb   instructor notebooks (nbgrader's "source")
+  notebooks/<assignment>/*.ipynb   student versions (nbgrader's "release"), generated
+
+Typical session:
+  python -m grader release                  # after editing solutions/
+  python -m grader release --check          # in CI: is notebooks/ up to date?
+  python -m grader init ~/grading/dnn       # once per term, outside the repo
+  # copy submissions to ~/grading/dnn/submitted/<student>/week1/
+  python -m grader autograde week1 --workspace ~/grading/dnn
+  python -m grader export --workspace ~/grading/dnn
+"""
+
+EPILOG = "exit codes: 0 ok, 1 check failed / a submission could not be graded, 2 usage error"
+MAIN_EPILOG = "`python -m grader COMMAND --help` explains a command.\n" + EPILOG
+
+
+def _root_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"repository root (default: ${grader_config.ROOT_ENV_VAR} if set, else this checkout: "
+        f"{grader_config.repo_root()})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="show nbgrader's full log")
+
+    parser = argparse.ArgumentParser(
+        prog="python -m grader",
+        description=DESCRIPTION,
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    p = sub.add_parser(
+        "release",
+        parents=[common],
+        help="regenerate notebooks/ (student versions) from solutions/",
+        description=(
+            "Regenerate notebooks/<assignment>/ from solutions/<assignment>/ with nbgrader's "
+            "generate_assignment: solutions become stubs, hidden tests disappear, other files "
+            "(images, data) are copied. Output is byte-stable: a second run changes nothing. "
+            "A notebook in notebooks/ holding student work (outputs, answered cells, added "
+            "cells), a changed data file, or a file solutions/ no longer produces is moved to "
+            ".backups/<timestamp>/ first - never lost."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument(
+        "assignments",
+        nargs="*",
+        metavar="ASSIGNMENT",
+        help="assignments to release, e.g. week1 (default: all folders of solutions/; "
+        "with none given, folders of notebooks/ with no source are also cleaned up)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; list files of notebooks/ that differ, are missing or are extra, "
+        "and exit 1 unless everything is in sync",
+    )
+    _root_option(p)
+    p.set_defaults(func=_cmd_release)
+
+    p = sub.add_parser(
+        "init",
+        parents=[common],
+        help="create a grading workspace (an nbgrader course directory) outside the repository",
+        description=(
+            "Create an nbgrader course directory for grading: nbgrader_config.py, source/ "
+            "(copied from solutions/), release/ (generated), gradebook.db (assignments, "
+            "notebooks and grade cells, so autograde works) and an empty submitted/. "
+            "WORKSPACE must not exist or be empty, and must be outside the repository."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("workspace", type=Path, metavar="WORKSPACE", help="directory to create")
+    p.add_argument(
+        "--source",
+        type=Path,
+        metavar="DIR",
+        help="folder of assignment folders to grade (default: the repository's solutions/)",
+    )
+    _root_option(p)
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser(
+        "autograde",
+        parents=[common],
+        help="grade every submission of an assignment in a workspace",
+        description=(
+            "Run nbgrader's autograde on WORKSPACE/submitted/<student>/ASSIGNMENT/ for every "
+            "student, one at a time (students are added to the gradebook; earlier grades are "
+            "redone). Each submitted notebook is checked first: a malformed one is reported and "
+            "scores 0, a missing one scores 0, and the other students are graded regardless. "
+            "Nothing under submitted/ is modified. Prints score / max per student."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="assignment to grade, e.g. week1")
+    p.add_argument("--workspace", "-w", type=Path, required=True, metavar="WORKSPACE", help="made by `grader init`")
+    p.add_argument(
+        "--student",
+        "-s",
+        action="append",
+        metavar="ID",
+        help="grade only this student's submission (repeatable; default: every student)",
+    )
+    p.set_defaults(func=_cmd_autograde)
+
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write grades.csv and exercise_scores.csv from a workspace's gradebook",
+        description=(
+            "Write grades.csv (student, assignment, score, max_score) and exercise_scores.csv "
+            "(student, assignment, notebook, grade_id, score, max_score) from the gradebook, "
+            "sorted by student, assignment, notebook, grade_id. A student without a "
+            "submission of an assignment scores 0."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("--workspace", "-w", type=Path, required=True, metavar="WORKSPACE", help="made by `grader init`")
+    p.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to write the CSVs (default: WORKSPACE)")
+    p.set_defaults(func=_cmd_export)
+    return parser
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return (args.root or grader_config.repo_root()).resolve()
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from .release import release
+
+    return release(_root(args), args.assignments, check=args.check, verbose=args.verbose)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .workspace import init
+
+    return init(args.workspace, source=args.source, root=_root(args), verbose=args.verbose)
+
+
+def _cmd_autograde(args: argparse.Namespace) -> int:
+    from .workspace import autograde
+
+    return autograde(args.workspace, args.assignment, students=args.student, verbose=args.verbose)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .workspace import export
+
+    return export(args.workspace, output=args.output)
+
+
+def _quiet() -> None:
+    """Library chatter that says nothing to an instructor."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*missing an id field.*")  # nbformat on old notebooks
+    # SQLAlchemy's autoflush remarks about nbgrader's own gradebook code
+    warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    _quiet()
+    try:
+        return args.func(args)
+    except GraderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
