@@ -148,6 +148,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workspace", "-w", type=Path, required=True, metavar="WORKSPACE", help="made by `grader init`")
     p.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to write the CSVs (default: WORKSPACE)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser(
+        "execute",
+        parents=[common],
+        help="run solutions notebooks top to bottom and store their outputs",
+        description=(
+            "Run each notebook top to bottom in a fresh kernel and save it with its outputs, "
+            "without cell timings or widget state, so nbval can compare later runs against it. "
+            "Nothing is written if a cell fails. Then run `python -m grader release`."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK", help="e.g. solutions/week1/02_initialization.ipynb")
+    _root_option(p)
+    p.set_defaults(func=_cmd_execute)
     return parser
 
 
@@ -177,6 +192,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from .workspace import export
 
     return export(args.workspace, output=args.output)
+
+
+def _cmd_execute(args: argparse.Namespace) -> int:
+    from .execute import execute
+
+    return execute(args.notebooks, _root(args))
 
 
 def _quiet() -> None:

@@ -1,0 +1,45 @@
+"""Run an instructor notebook top to bottom and store its outputs, ready for nbval.
+
+nbval compares a fresh run against the outputs stored in ``solutions/``, so
+those outputs must come from a clean top-to-bottom run. This writes them
+without what changes on every run (cell timings, widget model state), and
+writes nothing at all when a cell fails, so a notebook is never left half run.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from .errors import PipelineError, UsageError
+from .notebooks import write_notebook
+
+CELL_TIMEOUT = 600
+
+
+def execute(paths: list[Path], root: Path) -> int:
+    released = (root / "notebooks").resolve()
+    for path in paths:
+        path = path.resolve()
+        if not path.is_file() or path.suffix != ".ipynb":
+            raise UsageError(f"{path}: not a notebook file")
+        if path.is_relative_to(released):
+            raise UsageError(f"{path}: student notebooks in notebooks/ carry no outputs; "
+                             "execute the solutions notebook and run `python -m grader release`")
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT, record_timing=False,
+                                store_widget_state=True,  # False trips nbclient on Output widgets
+                                resources={"metadata": {"path": str(path.parent)}},
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        start = time.perf_counter()
+        try:
+            client.execute()
+        except CellExecutionError as exc:
+            raise PipelineError(f"{path.name}: a cell failed, nothing was written:\n{exc}") from None
+        nb.metadata.pop("widgets", None)  # random model ids; widgets re-render when run
+        write_notebook(nb, path)
+        print(f"executed {path.name} in {time.perf_counter() - start:.1f} s")
+    return 0
