@@ -19,8 +19,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PIP) install --no-deps --no-build-isolation --editable .
 	@touch $@
 
+# Extra options for Jupyter, e.g. make lab LAB_ARGS="--port 8890 --no-browser".
+# Jupyter refuses to run as root unless told; containers and CI often are root.
+LAB_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: install
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 # Unit, pipeline and end-to-end tests, then every solutions notebook through
 # nbval (stored text outputs must match a fresh top-to-bottom run).
