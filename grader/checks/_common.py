@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from dlutils.checks import CheckFailure, expect_parameters  # noqa: F401 (re-exported)
+from dlutils.checks import CheckFailure, expect_parameters, expect_statistics  # noqa: F401 (re-exported)
 
 
 def fail(message: str) -> None:
@@ -29,26 +29,16 @@ def expect_normal(samples: np.ndarray, std: float, name: str,
                   alternatives: Mapping[str, float] | None = None) -> None:
     """Samples look like N(0, std²): mean, variance and shape of the distribution.
 
-    Tolerances scale with the sample size (5 standard errors), so a correct
+    ``alternatives`` maps a known mistake to the standard deviation it gives.
+    Tolerances are 5 standard errors of each statistic, so a correct
     implementation fails with negligible probability whatever draws it makes.
     """
     x = np.asarray(samples, dtype=np.float64).ravel()
-    n = x.size
-    var = x.var()
-    rel_err = abs(var / std**2 - 1)
-    if rel_err > 5 * np.sqrt(2 / n) + 1e-3:
-        message = (f"{name}: sample variance {var:.4g}, expected about {std**2:.4g} "
-                   f"(standard deviation {std:.4g})")
-        for label, alt_std in (alternatives or {}).items():
-            if abs(var / alt_std**2 - 1) <= 5 * np.sqrt(2 / n) + 1e-3:
-                message += f". This looks like: {label}"
-                break
-        fail(message)
-    if abs(x.mean()) > 5 * std / np.sqrt(n):
-        fail(f"{name}: sample mean {x.mean():.4g} should be about 0 (weights are centred on zero)")
-    z = (x - x.mean()) / np.sqrt(var)
+    expect_statistics(x, name, mean=0.0, var=std**2, rel_tol=0.0,
+                      alternatives={label: alt**2 for label, alt in (alternatives or {}).items()})
+    z = (x - x.mean()) / x.std()
     kurtosis = np.mean(z**4)
-    if abs(kurtosis - 3) > 5 * np.sqrt(24 / n) + 0.02:
+    if abs(kurtosis - 3) > 5 * np.sqrt(24 / x.size) + 0.02:
         kind = " (uniform draws give 1.8: use rng.standard_normal, not rng.random/uniform)" if kurtosis < 2.2 else ""
         fail(f"{name}: the values are not normally distributed (kurtosis {kurtosis:.3g}, normal is 3){kind}")
 

@@ -189,7 +189,7 @@ RANDOM_WRONG = {
     "random biases": (lambda d, rng, scale=10.0: with_bad_bias(
         _scaled(lambda dims, l: scale, draw_normal), lambda r, n: r.standard_normal((n, 1)) * scale)(d, rng),
         "zeros"),
-    "one row repeated": (random_variant(draw_repeated_row), "repeat|normally|variance"),
+    "one row repeated": (random_variant(draw_repeated_row), "rows or columns of W1 repeat"),
     "transposed": (lambda d, rng, scale=10.0: transposed_weights(random_variant(draw_normal))(d, rng),
                    "transposed"),
 }
@@ -232,6 +232,8 @@ HE_WRONG = {
     "transposed": (transposed_weights(_scaled(HE, draw_normal)), "transposed"),
     "keys from 0": (zero_indexed(_scaled(HE, draw_normal)), "numbered from 1"),
     "same draw for every layer": (lambda d, rng: _same_draw_each_layer(d, rng), "identical"),
+    "one column repeated": (_scaled(HE, lambda r, s, std: np.tile(r.standard_normal((s[0], 1)) * std, (1, s[1]))),
+                            "rows or columns of W1 repeat"),
     "returns None": (no_return, "return"),
 }
 
