@@ -14,16 +14,15 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from grader.execute import notebook_client
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def run_once(path: Path) -> tuple[float, float]:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, kernel_name="python3", timeout=600,
-                            resources={"metadata": {"path": str(path.parent)}},
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    client = notebook_client(nb, path)
     start = time.perf_counter()
     with client.setup_kernel():
         started = time.perf_counter()

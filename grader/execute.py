@@ -14,10 +14,20 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from . import config as grader_config
 from .errors import PipelineError, UsageError
 from .notebooks import write_notebook
 
 CELL_TIMEOUT = 600
+
+
+def notebook_client(nb: nbformat.NotebookNode, path: Path, **options) -> NotebookClient:
+    """A client that runs ``nb`` as nbval and nbgrader do: a fresh python3 kernel in the
+    notebook's folder, with the kernel arguments of the course's shared settings."""
+    options.setdefault("timeout", CELL_TIMEOUT)
+    return NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+                          extra_arguments=list(grader_config.SHARED_SETTINGS["Execute"]["extra_arguments"]),
+                          **options)
 
 
 def execute(paths: list[Path], root: Path) -> int:
@@ -30,10 +40,8 @@ def execute(paths: list[Path], root: Path) -> int:
             raise UsageError(f"{path}: student notebooks in notebooks/ carry no outputs; "
                              "execute the solutions notebook and run `python -m grader release`")
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, kernel_name="python3", timeout=CELL_TIMEOUT, record_timing=False,
-                                store_widget_state=True,  # False trips nbclient on Output widgets
-                                resources={"metadata": {"path": str(path.parent)}},
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        client = notebook_client(nb, path, record_timing=False,
+                                 store_widget_state=True)  # False trips nbclient on Output widgets
         start = time.perf_counter()
         try:
             client.execute()

@@ -9,9 +9,9 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from grader.execute import notebook_client
 from grader.notebooks import grade_id, is_solution_cell, load_reference_functions, read_notebook
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ def test_every_stub_raises_not_implemented(path):
 def test_release_runs_up_to_the_first_stub(path):
     """A fresh student notebook runs cleanly until the first check calls an unimplemented stub."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(path.parent)}})
+    client = notebook_client(nb, path, timeout=300)
     with pytest.raises(CellExecutionError) as raised:
         client.execute()
     assert "NotImplementedError" in str(raised.value)
