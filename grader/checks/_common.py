@@ -18,6 +18,18 @@ def call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
 
 
+def call_with_inputs(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, tuple, dict]:
+    """Like :func:`call`, and also return the (copied) arguments as the function left them.
+
+    For the few contracts that promise to leave an input unchanged (e.g.
+    ``numerical_gradient``'s ``theta``): compare the returned arguments with
+    the originals.
+    """
+    args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+    result = fn(*args, **kwargs)
+    return result, args, kwargs
+
+
 def expect_zero_biases(params: Mapping, who: str) -> None:
     for key, value in params.items():
         if key.startswith("b") and np.any(value != 0):

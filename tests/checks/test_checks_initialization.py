@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.checks import week1
+from grader.checks import initialization
 
 
 # ------------------------------------------------------------------ correct variants
@@ -114,9 +114,9 @@ def no_return(layer_dims, rng):
 # ------------------------------------------------------------------ zeros
 
 def test_zeros_reference_and_variants_pass(reference):
-    week1.check_initialize_zeros(reference["initialize_zeros"])
-    week1.check_initialize_zeros(zeros_dict_comprehension)
-    week1.check_initialize_zeros(zeros_like_from_empty)
+    initialization.check_initialize_zeros(reference["initialize_zeros"])
+    initialization.check_initialize_zeros(zeros_dict_comprehension)
+    initialization.check_initialize_zeros(zeros_like_from_empty)
 
 
 ZEROS_WRONG = {
@@ -139,7 +139,7 @@ ZEROS_WRONG = {
 def test_zeros_wrong_implementations_fail(label):
     fn, expected_words = ZEROS_WRONG[label]
     with pytest.raises(AssertionError, match=expected_words):
-        week1.check_initialize_zeros(fn)
+        initialization.check_initialize_zeros(fn)
 
 
 # ------------------------------------------------------------------ random
@@ -151,10 +151,10 @@ def random_variant(draw):
 
 
 def test_random_reference_and_variants_pass(reference):
-    week1.check_initialize_random(reference["initialize_random"])
-    week1.check_initialize_random(random_variant(draw_normal))
-    week1.check_initialize_random(random_variant(draw_transposed))
-    week1.check_initialize_random(random_variant(draw_loop))
+    initialization.check_initialize_random(reference["initialize_random"])
+    initialization.check_initialize_random(random_variant(draw_normal))
+    initialization.check_initialize_random(random_variant(draw_transposed))
+    initialization.check_initialize_random(random_variant(draw_loop))
 
 
 def random_in_place_scale(layer_dims, rng, scale=10.0):
@@ -168,7 +168,7 @@ def random_in_place_scale(layer_dims, rng, scale=10.0):
 
 
 def test_random_in_place_variant_passes():
-    week1.check_initialize_random(random_in_place_scale)
+    initialization.check_initialize_random(random_in_place_scale)
 
 
 RANDOM_WRONG = {
@@ -199,19 +199,19 @@ RANDOM_WRONG = {
 def test_random_wrong_implementations_fail(label):
     fn, expected_words = RANDOM_WRONG[label]
     with pytest.raises(AssertionError, match=expected_words):
-        week1.check_initialize_random(fn)
+        initialization.check_initialize_random(fn)
 
 
 # ------------------------------------------------------------------ He and Xavier
 
 @pytest.mark.parametrize("draw", [draw_normal, draw_transposed, draw_loop])
 def test_he_and_xavier_variants_pass(reference, draw):
-    week1.check_initialize_he(reference["initialize_he"])
-    week1.check_initialize_xavier(reference["initialize_xavier"])
-    week1.check_initialize_he(_scaled(HE, draw))
-    week1.check_initialize_xavier(_scaled(XAVIER, draw))
+    initialization.check_initialize_he(reference["initialize_he"])
+    initialization.check_initialize_xavier(reference["initialize_xavier"])
+    initialization.check_initialize_he(_scaled(HE, draw))
+    initialization.check_initialize_xavier(_scaled(XAVIER, draw))
     # sqrt(2/n) written as 1 / sqrt(n / 2)
-    week1.check_initialize_he(_scaled(lambda dims, l: 1 / np.sqrt(dims[l - 1] / 2), draw))
+    initialization.check_initialize_he(_scaled(lambda dims, l: 1 / np.sqrt(dims[l - 1] / 2), draw))
 
 
 def _wrong_scaled(std_fn):
@@ -252,7 +252,7 @@ def _same_draw_each_layer(layer_dims, rng):
 def test_he_wrong_implementations_fail(label):
     fn, expected_words = HE_WRONG[label]
     with pytest.raises(AssertionError, match=expected_words):
-        week1.check_initialize_he(fn)
+        initialization.check_initialize_he(fn)
 
 
 XAVIER_WRONG = {
@@ -267,12 +267,12 @@ XAVIER_WRONG = {
 def test_xavier_wrong_implementations_fail(label):
     fn, expected_words = XAVIER_WRONG[label]
     with pytest.raises(AssertionError, match=expected_words):
-        week1.check_initialize_xavier(fn)
+        initialization.check_initialize_xavier(fn)
 
 
 def test_checks_leave_global_random_state_alone(reference):
     np.random.seed(99)
     before = np.random.get_state()
-    week1.check_initialize_he(reference["initialize_he"])
+    initialization.check_initialize_he(reference["initialize_he"])
     after = np.random.get_state()
     assert np.array_equal(before[1], after[1]) and before[2:] == after[2:]

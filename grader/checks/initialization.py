@@ -1,4 +1,4 @@
-"""Hidden checks for week 1: setting up, initialization, regularization, gradient checking."""
+"""Hidden checks of 02_initialization."""
 from __future__ import annotations
 
 from typing import Callable
