@@ -135,3 +135,30 @@ def digits(*, binary=None):
         return X, y
     keep = np.isin(y, binary)
     return X[:, keep], (y[keep] == binary[1]).astype(np.int64).reshape(1, -1)
+
+
+def shift_images(X, shift, image_shape=(8, 8)):
+    """Move every image by whole pixels, filling the uncovered border with 0 (blank).
+
+    X: (n_x, m), one image per column, stored row by row as ``digits`` does
+    (n_x = rows * cols of ``image_shape``). shift = (down, right) in pixels;
+    negative values move up or left. Pixels pushed past the edge are lost.
+    Returns a new (n_x, m) float64 array; X is left unchanged.
+    """
+    rows, cols = (int(s) for s in image_shape)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] != rows * cols:
+        raise ValueError(f"X: expected shape ({rows * cols}, m) for {rows}x{cols} images, one per column, "
+                         f"got {X.shape}")
+    ok = isinstance(shift, (tuple, list)) and len(shift) == 2 and all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shift)
+    if not ok:
+        raise ValueError(f"shift: expected two whole numbers of pixels (down, right), got {shift!r}")
+    down, right = int(shift[0]), int(shift[1])
+    images = X.reshape(rows, cols, -1)
+    out = np.zeros_like(images)
+    # Target and source windows of the part of the image that stays in frame.
+    if abs(down) < rows and abs(right) < cols:
+        out[max(down, 0):rows + min(down, 0), max(right, 0):cols + min(right, 0)] = \
+            images[max(-down, 0):rows + min(-down, 0), max(-right, 0):cols + min(-right, 0)]
+    return out.reshape(rows * cols, -1)
