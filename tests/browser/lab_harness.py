@@ -367,12 +367,12 @@ def wait_for_change(root, plot: str, before: str, timeout: float = 20) -> None:
         raise AssertionError(f"the plot ({plot}) did not change within {timeout:.0f} s") from None
 
 
-def run_step(root, plot: str, step) -> str:
+def run_step(root, plot: str, step, timeout: float = 20) -> str:
     """Do ``step`` to the widget, and assert the plot redraws to something new. Returns what was done."""
     before = wait_until_stable(root, plot)
     done = step.perform(root)
     try:
-        wait_for_change(root, plot, before)
+        wait_for_change(root, plot, before, timeout)
     except AssertionError as error:
         raise AssertionError(f"{done}, but {error}") from None
     if hasattr(step, "finish"):

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab_harness import (find_chromium, chromium, lab_server, new_page, open_and_run, run_step,
-                         screenshot, signature, slug, wait_until_stable, SCREENSHOTS)
+from lab_harness import (SCREENSHOTS, Slide, chromium, find_chromium, lab_server, new_page, open_and_run,
+                         run_step, screenshot, signature, slug, wait_until_stable)
 from widget_scenarios import SCENARIOS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -60,6 +60,20 @@ def test_widget_redraws_when_its_controls_move(scenario, browser, lab):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(failure), full_page=True)
         raise
+    finally:
+        page.context.close()
+        lab.shutdown_kernels()
+
+
+def test_a_control_that_redraws_nothing_fails_the_step(browser, lab):
+    """The test can fail: the fixture's `unwired` slider moves, its plot does not, and run_step says so."""
+    fixture = next(s for s in SCENARIOS if s.name == "fixture_ipympl_slider")
+    page = new_page(browser)
+    try:
+        open_and_run(page, lab, fixture.notebook, fixture.root)
+        root = page.locator(fixture.root).first
+        with pytest.raises(AssertionError, match=r"slider 'unwired': 5 -> 8 .*did not change"):
+            run_step(root, fixture.plot, Slide("unwired"), timeout=2)
     finally:
         page.context.close()
         lab.shutdown_kernels()

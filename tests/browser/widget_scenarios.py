@@ -40,7 +40,7 @@ SCENARIOS = [
         name="week2_optimizer_explorer",
         notebook="solutions/week2/07_optimizers.ipynb",
         root=".dl-optimizer-explorer",
-        steps=(Slide("learning rate"), Slide("(β|beta).*"), Choose("surface"), Play()),
-        latency="learning rate",
+        steps=(Slide("learning rate.*"), Slide("(β|beta).*"), Choose("surface"), Play()),
+        latency="learning rate.*",
     ),
 ]
