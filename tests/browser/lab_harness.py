@@ -10,11 +10,15 @@ What a widget notebook should do is data, in ``widget_scenarios.py``.
   and always stops it: kernels through the REST API, then the server's whole
   process group.
 * ``chromium(path)`` launches Debian's Chromium through Playwright (Playwright's
-  own browser download is never used). ``find_chromium()`` says where it is.
-* ``open_and_run(page, server, notebook)`` opens a notebook, waits for its
-  kernel, and runs every cell from the Run menu.
-* ``plot_signature`` / ``wait_for_change`` tell whether a plot's pixels changed:
-  the image data of an ipympl ``<canvas>``, or the ``src`` of an inline ``<img>``.
+  own browser download is never used). ``find_chromium()`` says where it is;
+  ``new_page(browser)`` gives a page with the change detector below injected.
+* ``open_and_run(page, server, notebook, root)`` opens a notebook, waits for its
+  kernel, runs every cell from the Run menu, and waits for the widget.
+* ``signature`` / ``wait_until_stable`` / ``wait_for_change`` tell whether a
+  plot changed: a hash of an ipympl ``<canvas>``'s pixels, or of an inline
+  ``<img>``'s ``src``.
+* ``Slide`` / ``Toggle`` / ``Choose`` / ``Play`` are what a person does to a
+  control; ``run_step(root, plot, step)`` does one and asserts the plot redrew.
 """
 from __future__ import annotations
 

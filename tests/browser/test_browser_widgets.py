@@ -38,10 +38,11 @@ def lab(browser):
         yield server
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+@pytest.mark.parametrize("scenario", [
+    pytest.param(s, id=s.name, marks=pytest.mark.skipif(not s.path.exists(), reason=f"{s.notebook} does not exist yet"))
+    for s in SCENARIOS
+])
 def test_widget_redraws_when_its_controls_move(scenario, browser, lab):
-    if not scenario.path.exists():
-        pytest.skip(f"{scenario.notebook} does not exist yet")
     failure = SCREENSHOTS / f"{scenario.name}-failure.png"
     failure.unlink(missing_ok=True)
     page = new_page(browser)
