@@ -9,12 +9,15 @@ Modules:
     data      offline datasets: circles, moons, flower, spiral, noisy_overfit, digits
     plotting  palette, course style, show(fig, alt) and plot helpers
     checks    expect_* checks for notebook test cells, raising CheckFailure
+    surfaces  2-D cost surfaces with their gradients (bowl, saddle, plateau, Rosenbrock-like)
+    optimizer_explorer  widget: GD/momentum/RMSprop/Adam paths on a surface, from the student's
+              update functions (imported on its own: it needs ipywidgets)
 
 Conventions: X is (n_x, m) with one example per column, Y is (1, m),
 W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness only from an
 np.random.Generator passed as ``rng``.
 """
 
-from dlutils import checks, data, layers, model, params, plotting, train
+from dlutils import checks, data, layers, model, params, plotting, surfaces, train
 
 __version__ = "0.1.0"
