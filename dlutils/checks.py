@@ -44,7 +44,7 @@ def _shape_hint(got_shape, expected_shape):
         return f"a ({e[0]},) array was probably broadcast against a ({e[0]}, 1) one: keep biases and sums 2-D"
     if len(g) == 2 and len(e) == 2 and e[0] == 1 and g[1] == e[1] and g[0] == g[1] and g[0] > 1:
         return f"a ({e[1]},) array was probably broadcast against a (1, {e[1]}) one: keep labels and sums 2-D"
-    if np.prod(g) == np.prod(e):
+    if None not in e and np.prod(g) == np.prod(e):
         return "same number of entries in a different layout: check your reshape"
     return None
 
@@ -90,7 +90,12 @@ def expect_shape(got, shape, name):
     fits = len(got.shape) == len(shape) and all(e is None or e == g for e, g in zip(shape, got.shape))
     if not fits:
         same_rank = len(got.shape) == len(shape)
-        concrete = tuple(g if e is None else e for e, g in zip(shape, got.shape)) if same_rank else shape
+        if same_rank:
+            concrete = tuple(g if e is None else e for e, g in zip(shape, got.shape))
+        elif len(got.shape) == 1:  # e.g. (59,) for (1, any): read "any" as 59 to name the missing axis
+            concrete = tuple(got.shape[0] if e is None else e for e in shape)
+        else:
+            concrete = shape
         _fail(name, f"expected shape {fmt_shape(shape)}, got {got.shape}", _shape_hint(got.shape, concrete))
 
 

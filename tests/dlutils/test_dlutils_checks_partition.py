@@ -80,3 +80,12 @@ def test_expect_partition_names_broken_shapes_and_columns():
     assert "returned None" in failure({"train": None}, X, Y, "split")
     assert "expected a pair (X_dev, Y_dev), got 3 items" in failure({"dev": (X, Y, Y)}, X, Y, "split")
     assert "expected a pair (X of part 0, Y of part 0), got ndarray" in failure([X], X, Y, "batches")
+
+
+def test_expect_shape_with_an_any_size_axis_and_the_wrong_rank():
+    with pytest.raises(CheckFailure) as err:
+        checks.expect_shape(np.zeros(7), (1, None), "Y_dev")
+    assert "expected shape (1, any), got (7,)" in str(err.value) and "reshape(1, -1)" in str(err.value)
+    with pytest.raises(CheckFailure) as err:
+        checks.expect_shape(np.zeros((2, 3, 4)), (2, None), "X_dev")
+    assert "expected shape (2, any), got (2, 3, 4)" in str(err.value)
