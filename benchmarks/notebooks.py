@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    paths = args.notebooks or sorted((REPO / "solutions").glob("week*/*.ipynb"))
+    paths = [p.resolve() for p in args.notebooks] or sorted((REPO / "solutions").glob("week*/*.ipynb"))
     print(f"{'notebook':<45} {'with kernel start':>18} {'cells only':>11}   (median of {args.repeat})")
     for path in paths:
         runs = [run_once(path) for _ in range(args.repeat)]
