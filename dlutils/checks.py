@@ -44,7 +44,7 @@ def _shape_hint(got_shape, expected_shape):
         return f"a ({e[0]},) array was probably broadcast against a ({e[0]}, 1) one: keep biases and sums 2-D"
     if len(g) == 2 and len(e) == 2 and e[0] == 1 and g[1] == e[1] and g[0] == g[1] and g[0] > 1:
         return f"a ({e[1]},) array was probably broadcast against a (1, {e[1]}) one: keep labels and sums 2-D"
-    if np.prod(g) == np.prod(e):
+    if None not in e and np.prod(g) == np.prod(e):
         return "same number of entries in a different layout: check your reshape"
     return None
 
@@ -90,7 +90,12 @@ def expect_shape(got, shape, name):
     fits = len(got.shape) == len(shape) and all(e is None or e == g for e, g in zip(shape, got.shape))
     if not fits:
         same_rank = len(got.shape) == len(shape)
-        concrete = tuple(g if e is None else e for e, g in zip(shape, got.shape)) if same_rank else shape
+        if same_rank:
+            concrete = tuple(g if e is None else e for e, g in zip(shape, got.shape))
+        elif len(got.shape) == 1:  # e.g. (59,) for (1, any): read "any" as 59 to name the missing axis
+            concrete = tuple(got.shape[0] if e is None else e for e in shape)
+        else:
+            concrete = shape
         _fail(name, f"expected shape {fmt_shape(shape)}, got {got.shape}", _shape_hint(got.shape, concrete))
 
 
@@ -295,3 +300,89 @@ def expect_statistics(samples, name, *, mean=None, var=None, rel_tol=0.05, abs_t
 def passed(what):
     """Print the one line a test cell shows when all its checks passed."""
     print(f"✓ {what}: all visible checks passed")
+
+
+def column_origins(X_part, X):
+    """Index in ``X`` of each column of ``X_part``, or -1 where it is not a column of ``X``.
+
+    X: (n, m) with distinct columns (the examples a function was given);
+    X_part: (n, k), e.g. one split or one mini-batch it returned. Columns are
+    matched exactly, so a check can tell which examples came back and in what order.
+    Returns an int array of shape (k,).
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X: expected a 2-D array (n, m), got shape {X.shape}")
+    index = {np.ascontiguousarray(X[:, j]).tobytes(): j for j in range(X.shape[1])}
+    if len(index) < X.shape[1]:
+        raise ValueError("X: expected distinct columns, so that each example can be recognised")
+    X_part = np.asarray(X_part)
+    if X_part.ndim != 2 or X_part.shape[0] != X.shape[0]:
+        raise ValueError(f"X_part: expected shape ({X.shape[0]}, k), got {X_part.shape}")
+    if X_part.dtype != X.dtype:
+        return np.full(X_part.shape[1], -1, dtype=np.int64)
+    return np.array([index.get(np.ascontiguousarray(X_part[:, j]).tobytes(), -1)
+                     for j in range(X_part.shape[1])], dtype=np.int64)
+
+
+def _pairs(parts):
+    """(label of X, label of Y, pair) for a dict name -> pair or a list of pairs."""
+    if isinstance(parts, dict):
+        return [(f"X_{key}", f"Y_{key}", pair) for key, pair in parts.items()]
+    return [(f"X of part {i}", f"Y of part {i}", pair) for i, pair in enumerate(parts)]
+
+
+def expect_partition(parts, X, Y, name):
+    """Fail unless ``parts`` split the examples of ``X``, ``Y``: each exactly once, with its label.
+
+    parts: dict part name -> (X_part, Y_part), e.g. {"train": (X_train, Y_train), "dev": ...}
+    (messages then say X_train, Y_dev, ...), or a list of (X_part, Y_part) pairs such as
+    mini-batches. X: (n_x, m) with distinct columns; Y: (n_y, m). Each X_part must be
+    (n_x, k) with whole columns of X (any order), each Y_part (n_y, k) with their labels.
+    """
+    X, Y = np.asarray(X), np.asarray(Y)
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X, Y: expected shapes (n_x, m) and (n_y, m), got {X.shape} and {Y.shape}")
+    m = X.shape[1]
+    counts = np.zeros(m, dtype=np.int64)
+    where = [[] for _ in range(m)]
+    for x_label, y_label, pair in _pairs(parts):
+        _check_returned(pair, name)
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            what = f"{len(pair)} items" if isinstance(pair, (tuple, list)) else type(pair).__name__
+            _fail(name, f"expected a pair ({x_label}, {y_label}), got {what}")
+        X_part, Y_part = pair
+        expect_shape(X_part, (X.shape[0], None), f"{name}: {x_label}")
+        expect_shape(Y_part, (Y.shape[0], None), f"{name}: {y_label}")
+        k = X_part.shape[1]
+        if Y_part.shape[1] != k:
+            _fail(name, f"{x_label} has {k} columns but {y_label} has {Y_part.shape[1]}",
+                  "split X and Y with the same indices")
+        origins = column_origins(X_part, X)
+        strangers = int(np.sum(origins < 0))
+        if strangers:
+            hint = (f"{x_label} has dtype {X_part.dtype}, X has {X.dtype}: keep the dtype"
+                    if X_part.dtype != X.dtype else
+                    "move whole columns (examples), e.g. X[:, indices]; never shuffle rows or single entries")
+            _fail(name, f"{strangers} of the {k} columns of {x_label} are not columns (examples) of X", hint)
+        wrong = np.flatnonzero(np.any(Y_part != Y[:, origins], axis=0))
+        if wrong.size:
+            j = int(wrong[0])
+            _fail(name, f"{wrong.size} of the {k} columns of {y_label} are not the labels of the matching "
+                  f"columns of {x_label}: its column {j} is example {origins[j]} of X, whose label is "
+                  f"{Y[:, origins[j]].tolist()}, but got {Y_part[:, j].tolist()}",
+                  "labels must travel with their examples: index X and Y with the same permutation")
+        np.add.at(counts, origins, 1)
+        for j in origins:
+            where[j].append(x_label)
+    repeated = np.flatnonzero(counts > 1)
+    if repeated.size:
+        j = int(repeated[0])
+        _fail(name, f"{repeated.size} example(s) appear more than once, e.g. example {j} of X is in "
+              f"{', '.join(where[j])}",
+              "each example goes to exactly one place: split one permutation of the indices "
+              "(rng.permutation), not draws with replacement")
+    missing = np.flatnonzero(counts == 0)
+    if missing.size:
+        _fail(name, f"{missing.size} of the {m} examples are missing, e.g. example {int(missing[0])} of X",
+              "every example must land somewhere: the last part takes all that is left")
