@@ -6,10 +6,13 @@ Modules:
               predict, accuracy, layer_statistics, Dropout
     train     train(...): one training loop taking the student's functions as hooks
     params    dictionary_to_vector / vector_to_dictionary (for gradient checking)
-    data      offline datasets: circles, moons, flower, spiral, noisy_overfit, digits
+    data      offline datasets: circles, moons, flower, spiral, noisy_overfit, digits,
+              shift_images (augmentation)
     plotting  palette, course style, show(fig, alt) and plot helpers
     checks    expect_* checks for notebook test cells, raising CheckFailure
     surfaces  2-D cost surfaces with their gradients (bowl, saddle, plateau, Rosenbrock-like)
+    ewma_explorer  widget: moving averages of a noisy series with and without bias
+              correction, from the student's ewma (imported on its own: it needs ipywidgets)
     optimizer_explorer  widget: GD/momentum/RMSprop/Adam paths on a surface, from the student's
               update functions (imported on its own: it needs ipywidgets)
 

@@ -102,7 +102,9 @@ class LabServer:
         return json.loads(body) if body else None
 
     def notebook_url(self, relpath: str) -> str:
-        return f"{self.url}/lab/tree/{relpath}?token={self.token}"
+        # ``reset``: JupyterLab stores the open tabs on the server and would reopen the
+        # previous scenario's notebook in front of, or beside, this one.
+        return f"{self.url}/lab/tree/{relpath}?reset&token={self.token}"
 
     def log_tail(self, lines: int = 40) -> str:
         try:
