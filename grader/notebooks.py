@@ -36,7 +36,8 @@ from nbformat import NotebookNode
 
 from .config import CODE_STUB
 
-SKIP_IN_REFERENCE = "# grader: skip-in-reference"
+# Cell tag for locked demo cells that load_reference_functions must not run (invisible to students).
+SKIP_IN_REFERENCE = "grader-skip-in-reference"
 BEGIN_SOLUTION = "BEGIN SOLUTION"
 END_SOLUTION = "END SOLUTION"
 
@@ -174,8 +175,8 @@ def load_reference_functions(solution_nb_path: str | os.PathLike) -> dict[str, C
     cell up to and including the last solution code cell, except
 
     * test cells (``grade: true, solution: false``): they call hidden checks;
-    * cells whose first line is ``# grader: skip-in-reference`` (the opt-out for
-      slow demos, widgets, training runs);
+    * cells tagged ``grader-skip-in-reference`` (the opt-out for slow demos,
+      widgets, training runs; a tag, so students never see it);
     * IPython-only syntax: a cell starting with ``%%`` is skipped, and top-level
       lines starting with ``%`` or ``!`` are dropped.
 
@@ -203,7 +204,7 @@ def load_reference_functions(solution_nb_path: str | os.PathLike) -> dict[str, C
             if is_test_cell(cell):
                 continue
             source = cell.source
-            if source.lstrip().startswith(SKIP_IN_REFERENCE) or source.lstrip().startswith("%%"):
+            if SKIP_IN_REFERENCE in cell.metadata.get("tags", []) or source.lstrip().startswith("%%"):
                 continue
             if is_solution_cell(cell):
                 source = strip_solution_markers(source)

@@ -58,6 +58,11 @@ def test_make_submission_fills_reference_and_replacements(course, tmp_path):
         make_submission(release_nb, solution_nb, replacements={"nope": "pass"})
 
 
+def tagged(cell, tag):
+    cell.metadata["tags"] = [tag]
+    return cell
+
+
 def test_load_reference_functions_rule(tmp_path):
     nb = notebook(
         [
@@ -65,7 +70,7 @@ def test_load_reference_functions_rule(tmp_path):
             solution("f", "f", "def f(x):\n    ### BEGIN SOLUTION\n    return x + BASE\n    ### END SOLUTION"),
             # test cells call hidden checks that are not importable here: never run
             graded_test_cell("test-f", "f", "assert f(1) == 11", 1),
-            locked_code("slow", "slow", "# grader: skip-in-reference\nraise RuntimeError('slow demo')"),
+            tagged(locked_code("slow", "slow", "raise RuntimeError('slow demo')"), "grader-skip-in-reference"),
             locked_code("helper", "helper", "OFFSET = 5"),
             solution("g", "g", "### BEGIN SOLUTION\ndef g(x):\n    return f(x) + OFFSET\n### END SOLUTION"),
             solution("answer", "answer", "### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION"),
