@@ -11,7 +11,7 @@ Moving the "at step" slider skips the path math. Nothing is written.
 
 In the browser a slider move no longer pays the full render: on ipympl the
 explorer blits (dlutils.blit), so the Agg render and full PNG below are paid
-only on a surface change or a resize; tests/browser's benchmarks/widget_latency.py
+only on a surface change or a resize; benchmarks/widget_latency.py
 times the whole round trip.
 """
 from __future__ import annotations
