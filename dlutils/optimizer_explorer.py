@@ -439,10 +439,12 @@ class OptimizerExplorer:
 
 
 def _costs_html(statuses):
-    """One row: a square in each optimizer's line colour, then its status (black text stays readable)."""
+    """Two columns laid out like the panels: a square in each optimizer's line colour, then its
+    status (black text stays readable)."""
     cells = (f'<span style="color:{color}">&#9632;</span>&nbsp;{_escape(status)}'
              for color, status in zip(PALETTE, statuses.values()))
-    return '<div style="display:flex; gap:1.5em; flex-wrap:wrap">' + "".join(f"<span>{c}</span>" for c in cells) + "</div>"
+    return ('<div style="display:grid; grid-template-columns:1fr 1fr; gap:0 1.5em; max-width:680px; '
+            'line-height:1.4">' + "".join(f"<span>{c}</span>" for c in cells) + "</div>")
 
 
 def _escape(text):
