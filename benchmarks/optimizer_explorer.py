@@ -8,6 +8,11 @@ then ipympl renders the figure with Agg and sends the PNG. This prints the
 median time of each part: path math, line updates, a full Agg render and PNG
 encoding (what ipympl does per frame; the browser's own work is extra).
 Moving the "at step" slider skips the path math. Nothing is written.
+
+In the browser a slider move no longer pays the full render: on ipympl the
+explorer blits (dlutils.blit), so the Agg render and full PNG below are paid
+only on a surface change or a resize; benchmarks/widget_latency.py
+times the whole round trip.
 """
 from __future__ import annotations
 

@@ -8,8 +8,10 @@ Two layers, kept apart:
   costs, where it diverged, or the error the student's function raised);
 * drawing: :class:`OptimizerExplorer`, an ipywidgets + matplotlib widget. The
   figure is built once, each surface's contours are drawn once, and every
-  control change only recomputes the paths and moves existing lines
-  (``set_data`` + ``draw_idle``).
+  control change only recomputes the paths that depend on it and moves
+  existing lines (``set_data``). In the browser (ipympl) a move is blitted
+  (``dlutils.blit.Blitter``): the contours, ticks and labels stay a cached
+  background and only the paths, markers, titles and notes are drawn again.
 
 The two parameters (w1, w2) are handed to the student's functions in the
 course's layout, ``{"W1": [[w1]], "b1": [[w2]]}`` with gradients
@@ -22,6 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from dlutils.blit import Blitter
 from dlutils.plotting import PALETTE
 from dlutils.surfaces import SURFACES, get_surface
 
@@ -175,6 +178,10 @@ def all_paths(functions, surface, start, num_steps, *, learning_rate, beta1=0.9,
                                  beta1=beta1, beta2=beta2) for name in OPTIMIZERS}
 
 
+# The controls each optimizer's path depends on, besides surface, start and learning rate.
+USES = {"GD": (), "momentum": ("beta1",), "RMSprop": ("beta2",), "Adam": ("beta1", "beta2")}
+
+
 def describe(name, path, step):
     """The one-line status of an optimizer's panel at ``step``: cost, divergence or error."""
     if path.error is not None:
@@ -198,7 +205,8 @@ class OptimizerExplorer:
     (FloatLogSlider "learning rate"), ``beta1`` (FloatSlider "β₁ (momentum)"),
     ``beta2`` (SelectionSlider "β₂ (RMSprop)"), ``play`` (Play "step") linked to
     ``step`` (IntSlider "at step"), ``reset`` (Button "reset start"). Clicking
-    in a panel moves the start point. State: ``fig``, ``axes``/``lines``/
+    in a panel moves the start point. ``costs`` (HTML above the figure) shows each
+    optimizer's step and cost (``describe``); the panels are titled by optimizer. State: ``fig``, ``axes``/``lines``/
     ``markers`` (dict per optimizer), ``paths`` (dict of ``Path``),
     ``start``, ``message`` (HTML with divergences and errors) and
     ``widget``, the root box (CSS class ``dl-optimizer-explorer``).
@@ -244,6 +252,9 @@ class OptimizerExplorer:
         self.link = widgets.jslink((self.play, "value"), (self.step, "value"))
         self.reset = widgets.Button(description="reset start", tooltip="start from the surface's own start point")
         self.message = widgets.HTML(description="status")
+        # Each panel's step and cost: HTML, not matplotlib text, which would cost a
+        # text render per panel on every slider move.
+        self.costs = widgets.HTML()
         for control in (self.surface, self.learning_rate, self.beta1, self.beta2, self.step):
             control.style.description_width = "initial"
 
@@ -264,6 +275,7 @@ class OptimizerExplorer:
             self.notes[name] = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", wrap=True,
                                        fontsize="small", zorder=6,
                                        bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": PALETTE[3]})
+            ax.set_title(name, fontsize="medium")
             ax.grid(False)
             ax.locator_params(nbins=5)
         for ax in grid[1]:
@@ -285,11 +297,16 @@ class OptimizerExplorer:
             view = widgets.VBox([widgets.HTML("Static figure: run <code>%matplotlib widget</code> in this cell "
                                               "for a live one (clicks need it)."), self._image])
         self._click = self.fig.canvas.mpl_connect("button_press_event", self._on_click)
+        # What changes on a slider move; everything else is the blitted background.
+        moving = [*self.lines.values(), *self.markers.values(), *self._start_markers, *self.notes.values()]
+        self.blitter = Blitter(self.fig, moving)
+        self._path_keys = {}  # name -> the inputs its current path was computed from
 
         self.widget = widgets.VBox([
             widgets.HBox([self.surface, self.learning_rate, self.reset]),
             widgets.HBox([self.beta1, self.beta2]),
             widgets.HBox([self.play, self.step]),
+            self.costs,
             view,
             self.message,
         ])
@@ -312,9 +329,10 @@ class OptimizerExplorer:
         import matplotlib.pyplot as plt
 
         self.fig.canvas.mpl_disconnect(self._click)
+        self.blitter.disconnect()
         plt.close(self.fig)
         for control in (self.surface, self.learning_rate, self.beta1, self.beta2, self.play, self.step, self.link,
-                        self.reset, self.message, self.widget):
+                        self.reset, self.message, self.costs, self.widget):
             control.close()
 
     # ---------------------------------------------------------- drawing
@@ -339,12 +357,25 @@ class OptimizerExplorer:
         if self.background_draws == 0:
             self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.08, top=0.9, hspace=0.22, wspace=0.06)
         self.background_draws += 1
+        self.blitter.invalidate()
 
     def _recompute(self):
-        """New paths for the current controls (the student's functions run here), then redraw the lines."""
-        self.paths = all_paths(self.functions, self.surface.value, self.start, self.num_steps,
-                               learning_rate=self.learning_rate.value, beta1=self.beta1.value,
-                               beta2=self.beta2.value)
+        """New paths for the current controls (the student's functions run here), then redraw the lines.
+
+        Only the optimizers whose inputs changed run again (moving β₂ leaves GD's
+        and momentum's paths as they are).
+        """
+        controls = {"beta1": self.beta1.value, "beta2": self.beta2.value}
+        paths = {}
+        for name in OPTIMIZERS:
+            key = (self.surface.value, self.start, self.learning_rate.value, *(controls[c] for c in USES[name]))
+            if self._path_keys.get(name) != key or name not in self.paths:
+                self.paths[name] = optimizer_path(name, self.functions, self.surface.value, self.start,
+                                                  self.num_steps, learning_rate=self.learning_rate.value,
+                                                  beta1=self.beta1.value, beta2=self.beta2.value)
+                self._path_keys[name] = key
+            paths[name] = self.paths[name]
+        self.paths = paths
         for marker in self._start_markers:
             marker.set_data([self.start[0]], [self.start[1]])
         notes = []
@@ -365,11 +396,11 @@ class OptimizerExplorer:
             shown = path.points[: k + 1]
             self.lines[name].set_data(shown[:, 0], shown[:, 1])
             self.markers[name].set_data(shown[-1:, 0], shown[-1:, 1])
-            self.axes[name].set_title(describe(name, path, k), fontsize="medium")
+        self.costs.value = _costs_html({name: describe(name, path, k) for name, path in self.paths.items()})
         self._refresh()
 
     def _refresh(self):
-        self.fig.canvas.draw_idle()
+        self.blitter.update()
         if self._image is not None:
             buffer = io.BytesIO()
             self.fig.savefig(buffer, format="png")
@@ -405,6 +436,15 @@ class OptimizerExplorer:
             return
         self.start = (float(event.xdata), float(event.ydata))
         self._recompute()
+
+
+def _costs_html(statuses):
+    """Two columns laid out like the panels: a square in each optimizer's line colour, then its
+    status (black text stays readable)."""
+    cells = (f'<span style="color:{color}">&#9632;</span>&nbsp;{_escape(status)}'
+             for color, status in zip(PALETTE, statuses.values()))
+    return ('<div style="display:grid; grid-template-columns:1fr 1fr; gap:0 1.5em; max-width:680px; '
+            'line-height:1.4">' + "".join(f"<span>{c}</span>" for c in cells) + "</div>")
 
 
 def _escape(text):
