@@ -90,20 +90,29 @@ class NormalizeCells(NbGraderPreprocessor):
                 meta["points"] = grades[name]
             return meta
 
-        present: list[str] = []
+        # Last occurrence wins, as in nbgrader's DeduplicateIds; earlier copies become ordinary cells
+        # (nbgrader would leave them an empty nbgrader dict, which its validator then rejects).
+        last: dict[str, int] = {}
         for index, cell in enumerate(nb.cells):
             if not isinstance(cell.get("metadata"), dict):
                 cell["metadata"] = NotebookNode()
+            meta = cell.metadata.get("nbgrader")
+            name = meta.get("grade_id") if isinstance(meta, dict) else None
+            if isinstance(name, str) and name in sources:
+                last[name] = index
+        present: list[str] = []
+        for index, cell in enumerate(nb.cells):
             if "nbgrader" not in cell.metadata:
                 continue
             meta = cell.metadata["nbgrader"]
             name = meta.get("grade_id") if isinstance(meta, dict) else None
-            if isinstance(name, str) and name in sources:
+            if isinstance(name, str) and last.get(name) == index:
                 cell.metadata["nbgrader"] = NotebookNode(canonical(name))
                 present.append(name)
             else:
-                self.log.warning("cell %d has nbgrader metadata naming no cell of the source; "
-                                 "it is graded as an ordinary cell", index)
+                why = "a copy of a cell that appears later" if isinstance(name, str) and name in last \
+                    else "nbgrader metadata naming no cell of the source"
+                self.log.warning("cell %d has %s; it is graded as an ordinary cell", index, why)
                 del cell.metadata["nbgrader"]
 
         # Graded cells the student deleted (or whose metadata they removed) come back from the
@@ -182,23 +191,32 @@ class SecureExecute(Execute):
         self.km = km
         return km
 
-    def stop_reason(self, where: str) -> str:
+    def stop_reason(self) -> str:
         """Why the kernel is gone, for the student."""
         sandbox = getattr(self.km, "sandbox", None)
         reason = getattr(sandbox, "kill_reason", None)
         if reason == "time":
-            return (f"grading stopped {where}: the notebook ran longer than {self.limits.wall_seconds} s "
-                    "(the time limit per notebook), so the kernel was stopped")
+            return self._time_reason()
         if reason == "memory":
-            return (f"grading stopped {where}: the notebook's processes used more than "
-                    f"{self.limits.memory_mb} MiB of memory, so the kernel was stopped")
-        return (f"grading stopped {where}: the Python kernel exited (os._exit, sys.exit in a thread, a "
-                "crash, killing its own process, or going over a CPU time or memory limit)")
+            return (f"the notebook's processes used more than {self.limits.memory_mb} MiB of memory, "
+                    "so the kernel was stopped")
+        return ("the Python kernel exited (os._exit, a crash, killing its own process, or going over "
+                "the CPU-time or memory limit of a process)")
 
-    def _stop(self, message: str) -> None:
-        self._stopped = message
+    def _time_reason(self) -> str:
+        return (f"the notebook ran longer than {self.limits.wall_seconds} s (the time limit per notebook), "
+                "so the kernel was stopped")
+
+    def _stop(self, reason: str, index: int | None) -> None:
+        """Grading of this notebook ends: later test cells say why they did not run."""
+        if index is None:
+            where = "earlier"
+        else:
+            name = _grade_id(self.nb.cells[index])
+            where = f"in cell {index + 1}" + (f" ({name})" if name else "")
+        self._stopped = f"grading stopped {where}: {reason}"
         if self._session is not None:
-            self._session.mark_stopped(message)
+            self._session.mark_stopped(self._stopped)
         sandbox = getattr(self.km, "sandbox", None)
         if sandbox is not None:
             sandbox.kill()
@@ -282,31 +300,29 @@ class SecureExecute(Execute):
             return
         test = index in self._hidden
         if not self._stopped and time.monotonic() >= self._deadline:
-            self._stop(f"grading stopped before this cell: the notebook reached its time limit of "
-                       f"{self.limits.wall_seconds} s")
+            self._stop(self._time_reason(), None)
         if self._stopped:
             if test:
                 cell.outputs = [_error(STOPPED_NAME, f"not run: {self._stopped}")]
             return
-        message = None
+        reason = None
         try:
             self.execute_cell(cell, index, store_history=True)
         except CellTimeoutError:
             if time.monotonic() >= self._deadline - 1:
-                message = (f"grading stopped in this cell: the notebook ran longer than "
-                           f"{self.limits.wall_seconds} s (the time limit per notebook)")
+                reason = self._time_reason()
             else:
-                message = ("grading stopped in this cell: it ran longer than the time limit per cell "
-                           f"({self.timeout} s)")
+                reason = (f"the cell ran longer than {self.timeout} s (the time limit per cell), "
+                          "so the kernel was stopped")
         except DeadKernelError:
-            message = self.stop_reason("in this cell")
+            reason = self.stop_reason()
         except Exception:
             if self._kernel_alive():
                 raise
-            message = self.stop_reason("in this cell")  # e.g. the kernel's sockets vanished with it
-        if message is not None:
-            self._stop(message)
-            cell.outputs.append(_error(STOPPED_NAME, message))
+            reason = self.stop_reason()  # e.g. the kernel's sockets vanished with it
+        if reason is not None:
+            cell.outputs.append(_error(STOPPED_NAME, f"grading stopped in this cell: {reason}"))
+            self._stop(reason, index)
             return
         if test:
             self._judge(cell, index, resources)
@@ -338,7 +354,7 @@ class SecureExecute(Execute):
         if not verdict.passed:
             cell.outputs.append(_error(STOPPED_NAME if verdict.stopped else FAILURE_NAME, verdict.message))
         if verdict.stopped:
-            self._stop(verdict.message)
+            self._stop(verdict.message, index)
 
     # ------------------------------------------------------------ course folders
 

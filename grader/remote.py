@@ -161,9 +161,11 @@ _CLASSES: dict[type, type] = {}
 def student_exception(function: str, type_name: str, text: str) -> StudentException:
     """An exception of the same built-in type (so checks may catch e.g. ``ValueError``),
     marked as coming from the student's function."""
-    base = _REBUILT.get(type_name, Exception)
+    base = _REBUILT.get(type_name, StudentException)
     cls = _CLASSES.get(base)
-    if cls is None:
+    if base is StudentException:
+        cls = StudentException
+    elif cls is None:
         cls = _CLASSES[base] = type(f"Student{base.__name__}", (base, StudentException), {})
     exc = cls(text)
     exc.function, exc.type_name, exc.text = function, type_name, text
@@ -195,6 +197,9 @@ class KernelSession:
 
     def call(self, name: str, args: tuple, kwargs: dict, *, watch_global_rng: bool = False) -> dict:
         if self.stopped:
+            raise KernelStopped(self.stopped)
+        if time.monotonic() >= self.deadline:
+            self.mark_stopped(f"the notebook reached its time limit before the hidden tests could call `{name}`")
             raise KernelStopped(self.stopped)
         from jupyter_core.utils import run_sync
 
@@ -230,8 +235,9 @@ class KernelSession:
         while True:
             remaining = limit - time.monotonic()
             if remaining <= 0:
+                which = "per notebook" if limit == self.deadline else "per call"
                 reason = (f"calling `{name}` did not return within {time.monotonic() - started:.0f} s "
-                          "(the time limit); the kernel was stopped")
+                          f"(the time limit {which}), so the kernel was stopped")
                 await self._kill(km)
                 self.mark_stopped(reason)
                 raise KernelStopped(reason)
@@ -239,7 +245,8 @@ class KernelSession:
                 msg = await kc.get_iopub_msg(timeout=min(remaining, 1.0))
             except queue.Empty:
                 if not await _alive(km):
-                    reason = self.executor.stop_reason(f"while the hidden tests were calling `{name}`")
+                    reason = f"the kernel stopped while the hidden tests were calling `{name}`: " + \
+                        self.executor.stop_reason()
                     self.mark_stopped(reason)
                     raise KernelStopped(reason) from None
                 continue

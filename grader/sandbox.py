@@ -312,8 +312,9 @@ class SandboxRun:
         if not self.root_mode or "--disable-userns" not in _bwrap_help(self.bwrap):
             return []
         uid = str(self.uid)
+        # --dev-bind: a plain --bind would mount it nodev, and /dev/null would stop working
         return [self.bwrap, "--unshare-user", "--disable-userns", "--uid", uid, "--gid", uid,
-                "--bind", "/", "/", "--die-with-parent", "--chdir", WORK, "--"]
+                "--dev-bind", "/", "/", "--die-with-parent", "--chdir", WORK, "--"]
 
     def command(self, kernel_argv: list[str], *, kernel_connection: dict | None = None) -> list[str]:
         limits = self.limits
@@ -382,6 +383,9 @@ class SandboxRun:
             "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "JUPYTER_PLATFORM_DIRS": "1",
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            # glibc reserves 64 MiB of address space per thread arena: a dozen kernel threads
+            # would spend most of RLIMIT_AS before the student allocates anything
+            "MALLOC_ARENA_MAX": "2",
         }
         args += ["--clearenv"]
         for key, value in env.items():
