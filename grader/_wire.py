@@ -11,11 +11,15 @@ NumPy scalars. Two extras exist for arguments only:
 
 * an ``np.random.Generator`` travels as its bit generator's name and state;
 * a *probe* (a callable from ``grader.checks.probes``) travels as its name and
-  the plain data it was built from; the receiving side rebuilds it from a
-  namespace it is given (``probes=``), never from anything the data names.
+  the plain data it was built from; :func:`build` rebuilds it from the probes
+  namespace it is given, never from anything else the data names;
+* a function of the student's namespace passed to another travels by name
+  (:class:`Ref`).
 
-The grader decodes with ``decode(data, kind="result")``: no generators, no
-probes, size and depth limits, and a ``WireError`` for anything else.
+The grader reads replies with ``decode(data, kind="args")`` and then refuses
+any generator, probe or reference inside a return value
+(:func:`contains_extras`); sizes, depth and dtypes are limited, and anything
+else is a ``WireError``.
 
 This module imports only the standard library and NumPy and defines no
 relative imports: the grader sends its source text into the kernel, where the

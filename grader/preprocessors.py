@@ -224,21 +224,32 @@ class SecureExecute(Execute):
     # ------------------------------------------------------------ output budget
 
     def process_message(self, msg: dict, cell: NotebookNode, cell_index: int):
-        if msg.get("msg_type") not in ("status", "execute_input"):
-            try:
-                size = len(json.dumps(msg.get("content", {}), default=str))
-            except (TypeError, ValueError):
-                size = 1 << 30
+        if msg.get("msg_type") in ("status", "execute_input"):
+            return super().process_message(msg, cell, cell_index)
+        budget = self.limits.output_mb << 20
+        if self._truncated:
+            return None
+        try:
+            size = len(json.dumps(msg.get("content", {}), default=str))
+        except (TypeError, ValueError):
+            size = budget + 1
+        if self._output_bytes + size <= budget:
             self._output_bytes += size
-            if self._output_bytes > self.limits.output_mb << 20:
-                if not self._truncated:
-                    self._truncated = True
-                    cell.outputs.append(new_output(
-                        "stream", name="stdout",
-                        text=f"\n[output truncated: this notebook printed or displayed more than "
-                             f"{self.limits.output_mb} MiB; the rest was dropped]\n"))
-                return None
-        return super().process_message(msg, cell, cell_index)
+            return super().process_message(msg, cell, cell_index)
+        # Over the budget: keep what still fits of a text stream, then drop everything else.
+        room = budget - self._output_bytes
+        content = msg.get("content", {})
+        result = None
+        if msg.get("msg_type") == "stream" and isinstance(content.get("text"), str) and room > 1024:
+            result = super().process_message({**msg, "content": {**content, "text": content["text"][: room // 2]}},
+                                             cell, cell_index)
+        self._output_bytes = budget
+        self._truncated = True
+        cell.outputs.append(new_output(
+            "stream", name="stdout",
+            text=f"\n[output truncated: this notebook printed or displayed more than {self.limits.output_mb} MiB; "
+                 "the rest was dropped]\n"))
+        return result
 
     # ------------------------------------------------------------ the run
 

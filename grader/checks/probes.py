@@ -13,7 +13,7 @@ the arguments it was constructed with (see ``grader/_wire.py``). So:
 * attributes a probe changes while called (e.g. a call counter) must be plain
   data too: the grader copies them back after the student's function returns;
 * nothing here is secret: the student's function receives these objects and
-  can inspect them. This module imports only NumPy.
+  can inspect them. This module imports only the standard library and NumPy.
 """
 from __future__ import annotations
 
