@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
             "student, one at a time (students are added to the gradebook; earlier grades are "
             "redone). Each submitted notebook is checked first: a malformed one is reported and "
             "scores 0, a missing one scores 0, and the other students are graded regardless. "
-            "Nothing under submitted/ is modified. Prints score / max per student."
+            "Nothing under submitted/ is modified. Prints score / max per student. Submissions are "
+            "untrusted: each kernel runs in a bubblewrap sandbox with limits (c.Sandbox.* in the "
+            "workspace's nbgrader_config.py) and hidden tests run in this process, never in the kernel."
         ),
         epilog=EPILOG,
     )
