@@ -242,3 +242,103 @@ def test_autograde_refuses_to_run_without_a_sandbox(course, tmp_path):
     assert not (ws / "autograded").exists()
     done = run_cli("autograde", "demo", "--workspace", ws, "--no-sandbox", sandbox=True)
     assert "WARNING: --no-sandbox" in done.stderr
+
+
+# ------------------------------------------------------------------ through a real kernel
+
+KERNEL_CODE = '''
+import numpy as np
+
+def change_all(x, params, rng, f):
+    """Mutates every argument, draws from rng, calls the probe twice."""
+    x[0] = 99.0
+    params["W1"] *= 2
+    params["added"] = 1
+    first = rng.random()
+    return {"value": f(np.ones(2)) + f(np.zeros(2)), "first": first, "sum": float(x.sum())}
+
+def global_draws(dims, rng):
+    return {"W": np.random.standard_normal(dims) + 0 * rng.random()}
+
+def lying():
+    class Yes:
+        def __eq__(self, other):
+            return True
+    return Yes()
+
+def refuses(x):
+    raise ValueError(f"x must be positive, got {x}")
+'''
+
+PROBE_SOURCE = '''
+import copy
+
+class Probe:
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        self._probe_spec = (copy.deepcopy(args), copy.deepcopy(kwargs))
+        return self
+
+class Quadratic(Probe):
+    def __init__(self, A, b):
+        import numpy as np
+        self.A, self.b, self.calls = np.asarray(A), np.asarray(b), 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return float(x @ self.A @ x + self.b @ x)
+'''
+
+
+def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
+    import time
+    import types
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from grader import remote, sandbox
+    from grader.remote import KernelSession
+
+    probes_file = tmp_path / "probes.py"
+    probes_file.write_text(PROBE_SOURCE)
+    probes = types.ModuleType("probes")
+    exec(PROBE_SOURCE, vars(probes))
+    monkeypatch.setattr(remote, "_PROBES_FILE", probes_file)
+    monkeypatch.setattr(remote, "_probes_namespace", lambda: vars(probes))
+
+    if sandbox.unavailable():
+        from jupyter_client.manager import AsyncKernelManager
+        km = AsyncKernelManager(kernel_name="python3")
+    else:
+        km = sandbox.SandboxKernelManager(kernel_name="python3")
+        km.deadline = time.monotonic() + 120
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_CODE)])
+    client = NotebookClient(nb, km=km, timeout=60)
+    client.stop_reason = lambda: "the kernel exited"
+    with client.setup_kernel():
+        client.execute_cell(nb.cells[0], 0)
+        session = KernelSession(client, deadline=time.monotonic() + 60, call_timeout=30)
+
+        x, params = np.arange(3.0), {"W1": np.ones((2, 2))}
+        rng, local = np.random.default_rng(5), np.random.default_rng(5)
+        quad = probes.Quadratic(np.eye(2), np.ones(2))
+        result = RemoteFunction("change_all", session)(x, params, rng, quad)
+        assert result == {"value": 4.0, "first": local.random(), "sum": 102.0}
+        assert x.tolist() == [99, 1, 2]                      # in-place changes came back...
+        assert params["W1"].tolist() == [[2, 2], [2, 2]] and params["added"] == 1
+        assert rng.random() == local.random()                # ...the generator advanced...
+        assert quad.calls == 2                               # ...and the probe counted its calls
+
+        copies = _common.call_with_inputs(RemoteFunction("change_all", session), np.zeros(2), {"W1": np.ones(1)},
+                                          np.random.default_rng(0), probes.Quadratic(np.eye(2), np.zeros(2)))
+        assert copies[1][0].tolist() == [99, 0]
+        with pytest.raises(AssertionError, match="global random generator"):
+            _common.expect_uses_only_rng(lambda r: _common.call(RemoteFunction("global_draws", session), [3, 2], r),
+                                         "global_draws", _common.dicts_equal)
+        with pytest.raises(Unsupported, match="cannot check"):
+            RemoteFunction("lying", session)()
+        with pytest.raises(ValueError, match="must be positive"):
+            RemoteFunction("refuses", session)(-1)
+        with pytest.raises(NameError):
+            RemoteFunction("never_defined", session)()
