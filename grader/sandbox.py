@@ -548,7 +548,11 @@ class SandboxProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         assert self.run is not None
         km = self.parent
-        self.process = self.run.launch(cmd, deadline=km.deadline)
+        try:
+            self.process = self.run.launch(cmd, deadline=km.deadline)
+        except BaseException:
+            self.run.cleanup()   # nbclient does not clean up a kernel that never started
+            raise
         self.pid = self.process.pid
         self.pgid = self.process.pid
         info = dict(self.connection_info)

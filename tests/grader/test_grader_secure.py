@@ -307,14 +307,12 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
     monkeypatch.setattr(remote, "_PROBES_FILE", probes_file)
     monkeypatch.setattr(remote, "_probes_namespace", lambda: vars(probes))
 
-    if sandbox.unavailable():
-        from jupyter_client.manager import AsyncKernelManager
-        km = AsyncKernelManager(kernel_name="python3")
-    else:
-        km = sandbox.SandboxKernelManager(kernel_name="python3")
-        km.deadline = time.monotonic() + 120
+    from jupyter_client.manager import AsyncKernelManager
+
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_CODE)])
-    client = NotebookClient(nb, km=km, timeout=60)
+    client = NotebookClient(nb, timeout=60, kernel_name="python3",   # owns (and so cleans up) its kernel
+                            kernel_manager_class=AsyncKernelManager if sandbox.unavailable()
+                            else sandbox.SandboxKernelManager)
     client.stop_reason = lambda: "the kernel exited"
     with client.setup_kernel():
         client.execute_cell(nb.cells[0], 0)
@@ -342,3 +340,17 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
             RemoteFunction("refuses", session)(-1)
         with pytest.raises(NameError):
             RemoteFunction("never_defined", session)()
+
+
+def test_a_sandbox_that_cannot_start_says_why():
+    from grader import sandbox
+
+    if sandbox.unavailable():
+        pytest.skip(f"no bubblewrap sandbox here: {sandbox.unavailable()}")
+    run = sandbox.SandboxRun(sandbox.Sandbox(), None)
+    try:
+        with pytest.raises(sandbox.SandboxError, match="the sandbox did not start: .*bogus"):
+            run.launch([run.bwrap, "--bogus-option", "--", "true"])
+    finally:
+        run.cleanup()
+    assert not run.tmp.exists()
