@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
             "student, one at a time (students are added to the gradebook; earlier grades are "
             "redone). Each submitted notebook is checked first: a malformed one is reported and "
             "scores 0, a missing one scores 0, and the other students are graded regardless. "
-            "Nothing under submitted/ is modified. Prints score / max per student."
+            "Nothing under submitted/ is modified. Prints score / max per student. Submissions are "
+            "untrusted: each kernel runs in a bubblewrap sandbox with limits (c.Sandbox.* in the "
+            "workspace's nbgrader_config.py) and hidden tests run in this process, never in the kernel."
         ),
         epilog=EPILOG,
     )
@@ -130,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="ID",
         help="grade only this student's submission (repeatable; default: every student)",
+    )
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run students' kernels without the bubblewrap sandbox (only for trusted work: their code "
+        "then runs as you, next to the gradebook); by default autograde refuses to run without a "
+        "working sandbox",
     )
     p.set_defaults(func=_cmd_autograde)
 
@@ -185,7 +194,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _cmd_autograde(args: argparse.Namespace) -> int:
     from .workspace import autograde
 
-    return autograde(args.workspace, args.assignment, students=args.student, verbose=args.verbose)
+    return autograde(args.workspace, args.assignment, students=args.student, verbose=args.verbose,
+                     sandbox=not args.no_sandbox)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -157,6 +157,15 @@ def workspace_config_file_text() -> str:
     for section, values in SHARED_SETTINGS.items():
         for key, value in values.items():
             lines.append(f"c.{section}.{key} = {_literal(value)}")
+    lines += [
+        "",
+        "# Students' work is untrusted, also when graded by plain `nbgrader autograde` or the",
+        "# formgrader: hidden tests run in the grader, students' kernels in a bubblewrap sandbox",
+        "# (grader/preprocessors.py). Limits: c.Sandbox.wall_seconds, memory_mb, ... (README).",
+        "from grader.preprocessors import secure_config  # noqa: E402",
+        "",
+        "secure_config(c)",
+    ]
     return "\n".join(lines) + "\n"
 
 

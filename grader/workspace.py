@@ -225,14 +225,19 @@ def autograde(
     verbose: bool = False,
     echo: Echo = print,
     warn: Echo = _stderr,
+    sandbox: bool = True,
 ) -> int:
     """Autograde every submission of ``assignment`` (or only ``students``'s).
 
-    Returns 0 when every submission was graded, 1 if nbgrader failed on any.
+    Hidden tests run in this process against the students' kernels
+    (``grader.preprocessors``); ``sandbox=False`` runs those kernels without
+    bubblewrap (trusted work only). Returns 0 when every submission was
+    graded, 1 if nbgrader failed on any.
     """
     from nbgrader.api import Gradebook
 
     ws = open_workspace(workspace)
+    _check_sandbox(ws, sandbox, warn)  # --- secure grading (grader.sandbox)
     with Gradebook(ws.db_url, ws.course_id) as gb:
         known = sorted(a.name for a in gb.assignments)
         if assignment not in known:
@@ -263,7 +268,7 @@ def autograde(
     width = max(len(s) for s in students)
     results = []
     for student in students:  # one at a time: a bad submission only costs its own grade
-        r = _grade_student(ws, assignment, student, notebooks, verbose=verbose, warn=warn)
+        r = _grade_student(ws, assignment, student, notebooks, verbose=verbose, warn=warn, sandbox=sandbox)
         results.append(r)
         if not r.graded:
             echo(f"  {r.student:<{width}}  not graded: {'; '.join(r.errors)}")
@@ -278,9 +283,27 @@ def autograde(
     return 0
 
 
-def _grade_student(ws: Workspace, assignment: str, student: str, notebooks: list[str], *, verbose: bool, warn: Echo) -> StudentResult:
+def _check_sandbox(ws: Workspace, sandbox: bool, warn: Echo) -> None:
+    """Refuse to grade untrusted work without a working sandbox, unless told to (``--no-sandbox``)."""
+    from .sandbox import Sandbox, unavailable
+
+    if not sandbox:
+        warn("WARNING: --no-sandbox: students' code runs unconfined, as you, with access to this "
+             "workspace (gradebook, source/, other submissions) and the network. Hidden tests still "
+             "run outside the kernels, but use this only for work you trust.")
+        return
+    reason = unavailable(Sandbox(config=ws.config).bwrap)
+    if reason:
+        raise UsageError(f"cannot grade untrusted submissions safely: {reason}. To grade trusted work "
+                         "without isolation, pass --no-sandbox.")
+
+
+def _grade_student(ws: Workspace, assignment: str, student: str, notebooks: list[str], *, verbose: bool, warn: Echo,
+                   sandbox: bool = True) -> StudentResult:
     from nbgrader.api import Gradebook
     from nbgrader.converters import Autograde
+
+    from .preprocessors import secure_config
 
     result = StudentResult(student, graded=False)
     submission = ws.submitted / student / assignment
@@ -292,6 +315,12 @@ def _grade_student(ws: Workspace, assignment: str, student: str, notebooks: list
         staged.mkdir(parents=True)
         valid = []
         for path in sorted(submission.rglob("*")):
+            parts = path.relative_to(submission).parts
+            if any((submission / Path(*parts[:i])).is_symlink() for i in range(1, len(parts) + 1)):
+                # never follow a link out of the submission (it could point at the gradebook)
+                if path.is_symlink():
+                    warn(f"student {student}: {path.relative_to(submission)} is a symbolic link; left out")
+                continue
             if not path.is_file() or any(part.startswith(".ipynb_checkpoints") for part in path.parts):
                 continue
             rel = path.relative_to(submission)
@@ -311,6 +340,7 @@ def _grade_student(ws: Workspace, assignment: str, student: str, notebooks: list
         if valid:
             cfg = copy.deepcopy(ws.config)
             cfg.CourseDirectory.submitted_directory = str(staged_root)
+            secure_config(cfg, sandbox=sandbox)  # --- secure grading (grader.preprocessors)
             run = run_converter(
                 Autograde,
                 cfg,

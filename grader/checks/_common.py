@@ -1,6 +1,7 @@
 """Building blocks shared by the hidden checks of every week."""
 from __future__ import annotations
 
+import contextvars
 import copy
 from typing import Any, Callable, Mapping
 
@@ -55,19 +56,34 @@ def expect_normal(samples: np.ndarray, std: float, name: str,
         fail(f"{name}: the values are not normally distributed (kurtosis {kurtosis:.3g}, normal is 3){kind}")
 
 
+# When the student's function runs in another process (the secure autograder,
+# grader/remote.py), NumPy's global generator that matters is that process's:
+# inside expect_uses_only_rng, each remote call appends here whether it moved.
+_global_rng_reports: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "global_rng_reports", default=None)
+
+
+def watching_global_rng() -> list | None:
+    """The list a remote call reports global-generator use to, or None outside expect_uses_only_rng."""
+    return _global_rng_reports.get()
+
+
 def expect_uses_only_rng(fn: Callable[[np.random.Generator], Any], who: str,
                          same: Callable[[Any, Any], bool]) -> None:
     """``fn(rng)`` is reproducible from ``rng``, depends on it, and leaves ``np.random`` alone."""
     saved = np.random.get_state()
+    reports: list[bool] = []
+    token = _global_rng_reports.set(reports)
     try:
         np.random.seed(12345)
         before = np.random.get_state()
         first = fn(np.random.default_rng(2024))
         after = np.random.get_state()
-        if not (np.array_equal(before[1], after[1]) and before[2:] == after[2:]):
+        if not (np.array_equal(before[1], after[1]) and before[2:] == after[2:]) or any(reports):
             fail(f"{who} used NumPy's global random generator (np.random.*); "
                  "draw every random number from the `rng` argument instead")
     finally:
+        _global_rng_reports.reset(token)
         np.random.set_state(saved)
     again = fn(np.random.default_rng(2024))
     if not same(first, again):

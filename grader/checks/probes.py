@@ -3,17 +3,41 @@
 
 Everything here is defined at module level from plain data, so a grader that
 calls students' functions in another process can rebuild the same callable
-there from its name and arguments. Each probe also knows its exact gradient
-(``gradient`` / ``gradients``), which the checks use as the answer.
+there from its name and arguments: the secure autograder sends this module's
+source into the student's kernel and rebuilds a probe from its class name and
+the arguments it was constructed with (see ``grader/_wire.py``). So:
+
+* a probe is a subclass of :class:`Probe` whose ``__init__`` takes only plain
+  data (arrays, numbers, strings, ``None``, dicts/lists/tuples of them), or a
+  plain module-level function;
+* attributes a probe changes while called (e.g. a call counter) must be plain
+  data too: the grader copies them back after the student's function returns;
+* nothing here is secret: the student's function receives these objects and
+  can inspect them. This module imports only the standard library, NumPy and
+  dlutils (which the student's kernel has too).
+
+Each probe also knows its exact gradient (``gradient`` / ``gradients``), which
+the checks use as the answer.
 
 Probes refuse input they cannot make sense of with a ``ValueError`` that says
 what the student's code passed, because that error is what the student sees.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from dlutils import model
+
+
+class Probe:
+    """Base of callable probes: remembers the plain data it was built from."""
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        self._probe_spec = (copy.deepcopy(args), copy.deepcopy(kwargs))
+        return self
 
 
 def _as_vector(theta, n: int, who: str) -> np.ndarray:
@@ -24,7 +48,7 @@ def _as_vector(theta, n: int, who: str) -> np.ndarray:
     return x.reshape(-1)
 
 
-class Quadratic:
+class Quadratic(Probe):
     """f(theta) = 1/2 thetaᵀ A theta + bᵀ theta, for theta of n entries (shape (n,) or (n, 1)).
 
     Centred differences are exact for a quadratic (up to rounding), whatever epsilon.
@@ -47,7 +71,7 @@ class Quadratic:
         return (0.5 * (self.A + self.A.T) @ x + self.b).reshape(np.shape(theta))
 
 
-class Sines:
+class Sines(Probe):
     """f(theta) = Σ_i a_i sin(w_i theta_i): smooth, with third derivatives a_i w_i³.
 
     Large frequencies make the truncation error of a finite difference large,
@@ -69,7 +93,7 @@ class Sines:
         return (self.a * self.w * np.cos(self.w * x)).reshape(np.shape(theta))
 
 
-class NetCost:
+class NetCost(Probe):
     """cost_fn(parameters) of an L-layer binary classifier on fixed data.
 
     [LINEAR -> hidden_activation] x (L-1) -> LINEAR -> SIGMOID, mean

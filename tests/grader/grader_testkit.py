@@ -136,8 +136,25 @@ def make_course(root: Path) -> Path:
     return root
 
 
-def run_cli(*args, root: Path | None = None, cwd: Path | None = None, timeout: float = 240):
-    """``python -m grader ARGS`` in a subprocess; ``root`` sets GRADER_REPO_ROOT."""
+def sandbox_args() -> list[str]:
+    """``["--no-sandbox"]`` where the bubblewrap sandbox cannot run, else ``[]``.
+
+    Grading tests check scores, not isolation (tests/attacks/ does that, and
+    skips with the reason where there is no sandbox), so they still run there.
+    """
+    from grader.sandbox import unavailable
+
+    return ["--no-sandbox"] if unavailable() else []
+
+
+def run_cli(*args, root: Path | None = None, cwd: Path | None = None, timeout: float = 240,
+            sandbox: bool | None = None):
+    """``python -m grader ARGS`` in a subprocess; ``root`` sets GRADER_REPO_ROOT.
+
+    ``autograde`` gets :func:`sandbox_args` unless ``sandbox=True`` (args used as given).
+    """
+    if args and args[0] == "autograde" and sandbox is None:
+        args = (*args, *sandbox_args())
     env = dict(os.environ)
     env.pop("GRADER_REPO_ROOT", None)
     if root is not None:

@@ -198,3 +198,6 @@ def test_workspace_config_file_is_self_contained(tmp_path):
     for section, values in grader_config.SHARED_SETTINGS.items():
         for key, value in values.items():
             assert cfg[section][key] == value
+    # plain `nbgrader autograde` in a workspace grades securely too (grader.preprocessors)
+    assert cfg.Autograde.autograde_preprocessors[0].__name__ == "SecureExecute"
+    assert cfg.SecureExecute.sandboxed is True
