@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 from . import config as grader_config
@@ -115,10 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="grade every submission of an assignment in a workspace",
         description=(
             "Run nbgrader's autograde on WORKSPACE/submitted/<student>/ASSIGNMENT/ for every "
-            "student, one at a time (students are added to the gradebook; earlier grades are "
-            "redone). Each submitted notebook is checked first: a malformed one is reported and "
-            "scores 0, a missing one scores 0, and the other students are graded regardless. "
-            "Nothing under submitted/ is modified. Prints score / max per student."
+            "student (students are added to the gradebook; earlier automatic grades are redone, "
+            "manual grades kept). Each submission is graded on its own, in a private copy of the "
+            "course, so it can run in parallel (--jobs) or on a Dask cluster (--scheduler); results "
+            "are merged into the gradebook and autograded/ by this process only. Each submitted "
+            "notebook is checked first: a malformed one is reported and scores 0, a missing one "
+            "scores 0, and the other students are graded regardless. Nothing under submitted/ is "
+            "modified. Shows progress on stderr and ends with a table: score per student and notebook."
         ),
         epilog=EPILOG,
     )
@@ -130,6 +132,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="ID",
         help="grade only this student's submission (repeatable; default: every student)",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="grade N submissions at once in worker processes, or 'auto' for one per core "
+        "(default 1: predictable memory use and cell timing on a shared machine; more jobs "
+        "than cores slow every cell down and risk the cell timeout)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster: a scheduler address such as tcp://10.0.0.5:8786 (workers "
+        "need this package installed and one thread each: `dask worker ADDRESS --nthreads 1`), "
+        "or 'local' for a cluster on this machine with --jobs workers (default one per core)",
     )
     p.set_defaults(func=_cmd_autograde)
 
@@ -182,10 +201,31 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return init(args.workspace, source=args.source, root=_root(args), verbose=args.verbose)
 
 
+def _jobs(text: str) -> int:
+    if text == "auto":
+        from .grading import available_cores
+
+        return available_cores()
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of jobs or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _cmd_autograde(args: argparse.Namespace) -> int:
     from .workspace import autograde
 
-    return autograde(args.workspace, args.assignment, students=args.student, verbose=args.verbose)
+    return autograde(
+        args.workspace,
+        args.assignment,
+        students=args.student,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        verbose=args.verbose,
+    )
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -202,11 +242,9 @@ def _cmd_execute(args: argparse.Namespace) -> int:
 
 def _quiet() -> None:
     """Library chatter that says nothing to an instructor."""
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
-    warnings.filterwarnings("ignore", message=".*missing an id field.*")  # nbformat on old notebooks
-    # SQLAlchemy's autoflush remarks about nbgrader's own gradebook code
-    warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
+    from ._nbgrader import quiet_warnings
+
+    quiet_warnings()
 
 
 def main(argv: list[str] | None = None) -> int:
