@@ -189,14 +189,21 @@ def open_workspace(workspace: Path | None) -> Workspace:
 
 def validate_notebook(path: Path) -> str | None:
     """Why ``path`` is not a usable notebook, or ``None`` when it is one."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    return validate_notebook_bytes(data)
+
+
+def validate_notebook_bytes(raw: bytes) -> str | None:
+    """Why ``raw`` is not a usable notebook file's content, or ``None`` when it is one."""
     import nbformat
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return "not UTF-8 text"
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

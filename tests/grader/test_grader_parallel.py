@@ -8,24 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from grader_testkit import KILL_KERNEL, gradebook_rows, make_course, run_cli, submit, submit_class, tree_bytes
+from grader_testkit import KILL_KERNEL, gradebook_rows, run_cli, submit, tree_bytes
 from nbgrader.api import Gradebook
 
 from grader import grading
 from grader.config import workspace_config
 from grader.grading import CellComment, CellGrade, GradingOutcome, NotebookOutcome, SubmissionJob
 from grader.notebooks import make_submission
-from grader.workspace import autograde, init, open_workspace
-
-
-@pytest.fixture(scope="module")
-def class_workspace(tmp_path_factory) -> Path:
-    """An initialised demo workspace with the demo class's submissions, never graded (copy it)."""
-    root = make_course(tmp_path_factory.mktemp("course") / "repo")
-    ws = tmp_path_factory.mktemp("class") / "ws"
-    init(ws, root=root, echo=lambda _: None)
-    submit_class(ws)
-    return ws
+from grader.workspace import autograde, open_workspace
 
 
 def _autograded(ws: Path) -> dict[str, object]:
@@ -57,14 +47,11 @@ def _grade(ws: Path, **options) -> tuple[int, list[str], list[str]]:
 
 
 @pytest.fixture(scope="module")
-def serial(class_workspace, tmp_path_factory):
+def serial(graded_class, class_workspace):
     """The class graded one submission at a time in this process: the reference for the other modes."""
-    ws = _copy(class_workspace, tmp_path_factory.mktemp("serial"))
-    submitted = tree_bytes(ws / "submitted")
-    code, out, err = _grade(ws)
-    assert code == 0, out + err
-    assert tree_bytes(ws / "submitted") == submitted  # submissions are never modified
-    return gradebook_rows(ws), _autograded(ws), out
+    ws = graded_class.workspace
+    assert tree_bytes(ws / "submitted") == tree_bytes(class_workspace / "submitted")  # never modified
+    return gradebook_rows(ws), _autograded(ws), graded_class.out
 
 
 def _scores(out: list[str]) -> dict[str, str]:
