@@ -34,7 +34,6 @@ import contextlib
 import json
 import logging
 import os
-import platform
 import shutil
 import socket
 import tempfile
@@ -234,12 +233,18 @@ def replace_tree(directory: Path, files: dict[str, bytes]) -> None:
     old = directory.parent / f".{directory.name}.old-{tag}"
     try:
         _write_tree(incoming, files)
-        if directory.exists():
+        had_old = directory.exists()
+        if had_old:
             directory.rename(old)
-        incoming.rename(directory)
+        try:
+            incoming.rename(directory)
+        except BaseException:
+            if had_old:
+                old.rename(directory)  # put the earlier tree back
+            raise
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # ------------------------------------------------------ the worker side
@@ -591,7 +596,3 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
     finally:
         for key in added:
             os.environ.pop(key, None)
-
-
-def describe_host() -> str:
-    return f"{socket.gethostname()} ({platform.system()}, {available_cores()} cores)"

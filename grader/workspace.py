@@ -290,9 +290,11 @@ def autograde(
     cores = available_cores()
     if jobs is None:
         jobs = cores if scheduler == "local" else 1
+    if scheduler is None:
+        jobs = min(jobs, len(students))  # no idle worker processes
 
     if scheduler is None:
-        where = f", {min(jobs, len(students))} at a time" if jobs > 1 else ""
+        where = f", {jobs} at a time" if jobs > 1 else ""
     elif scheduler == "local":
         where = f", on a local Dask cluster of {jobs} worker(s)"
     else:
@@ -335,13 +337,17 @@ def autograde(
                 for line in outcome.warnings:
                     note(f"student {outcome.student}: nbgrader: {line}")
                 if outcome.ok:
-                    merge_outcome(gb, assignment, outcome, ws.directory("autograded", outcome.student, assignment))
-                    _read_scores(gb, assignment, result)
+                    try:
+                        merge_outcome(gb, assignment, outcome, ws.directory("autograded", outcome.student, assignment))
+                        _read_scores(gb, assignment, result)
+                    except Exception as exc:  # e.g. a gradebook row nbgrader refuses: this student only
+                        gb.db.rollback()
+                        result.errors = [f"could not record the grades: {type(exc).__name__}: {exc}"]
                 else:
                     result.errors = outcome.errors
-                    for line in outcome.errors:
-                        note(f"student {outcome.student}: {line}")
-                progress.advance(failed=not outcome.ok)
+                for line in result.errors:
+                    note(f"student {outcome.student}: {line}")
+                progress.advance(failed=not result.graded)
     finally:
         progress.close()
 

@@ -223,6 +223,24 @@ def test_replace_tree_refuses_unsafe_paths_and_keeps_the_old_tree(tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["demo"]  # no leftovers
 
 
+def test_replace_tree_puts_the_old_tree_back_when_the_swap_fails(tmp_path, monkeypatch):
+    target = tmp_path / "autograded/zoe/demo"
+    target.mkdir(parents=True)
+    (target / "keep.ipynb").write_text("old")
+    real_rename = Path.rename
+
+    def rename(self, other):
+        if ".incoming-" in self.name:
+            raise OSError("disk full")
+        return real_rename(self, other)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(OSError, match="disk full"):
+        grading.replace_tree(target, {"new.ipynb": b"new"})
+    assert tree_bytes(target) == {"keep.ipynb": b"old"}
+    assert sorted(p.name for p in target.parent.iterdir()) == ["demo"]
+
+
 def test_bundle_carries_the_assignment_but_no_other_student(class_workspace, tmp_path):
     ws = _copy(class_workspace, tmp_path)
     with Gradebook(f"sqlite:///{ws / 'gradebook.db'}", "improving-dnn") as gb:
