@@ -110,6 +110,17 @@ def test_dask_cluster_grades_exactly_like_local(class_workspace, serial, tmp_pat
 
 
 @pytest.mark.slow
+def test_embedded_dask_cluster_of_worker_processes_through_the_cli(class_workspace, serial, tmp_path):
+    pytest.importorskip("distributed")
+    ws = _copy(class_workspace, tmp_path)
+    done = run_cli("autograde", "demo", "--workspace", ws, "--scheduler", "local", "--jobs", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == "autograding demo: 6 submission(s), on a local Dask cluster of 2 worker(s)"
+    assert gradebook_rows(ws) == serial[0]
+    assert _autograded(ws) == serial[1]
+
+
+@pytest.mark.slow
 def test_merged_gradebook_matches_nbgrader_grading_in_the_workspace(class_workspace, serial, tmp_path):
     """Plain nbgrader, run in the workspace itself, writes the same rows our merge writes."""
     from nbgrader.converters import Autograde
