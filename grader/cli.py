@@ -177,8 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler",
         metavar="ADDRESS",
         help="grade on a Dask cluster: a scheduler address such as tcp://10.0.0.5:8786 (workers "
-        "need this package installed and one thread each: `dask worker ADDRESS --nthreads 1`), "
-        "or 'local' for a cluster on this machine with --jobs workers (default one per core)",
+        "need this package installed; a worker process grades one submission at a time, so start "
+        "one per core: `dask worker ADDRESS --nworkers N --nthreads 1`), or 'local' for a cluster "
+        "on this machine with --jobs workers (default one per core)",
     )
     p.set_defaults(func=_cmd_autograde)
 

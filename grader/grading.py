@@ -22,10 +22,11 @@ warnings and errors. The main process merges outcomes into the workspace
 Because everything travels as data, the same worker function runs in this
 process (``--jobs 1``), in a pool of local processes (``--jobs N``) and on
 the workers of a Dask cluster (``--scheduler ADDRESS``), which need not
-share a filesystem with the instructor's machine; they need this package,
-the course's Python packages, and one thread per worker process
-(``dask worker ADDRESS --nthreads 1``): nbgrader sets process-wide
-environment variables while it grades.
+share a filesystem with the instructor's machine; they need this package
+and the course's Python packages. A process grades one submission at a time
+(nbgrader sets process-wide environment variables while it grades), so give
+a Dask machine one single-threaded worker per core:
+``dask worker ADDRESS --nworkers N --nthreads 1``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -268,6 +270,12 @@ def autograde_config(course: Path) -> Config:
     return cfg
 
 
+# nbgrader sets process-wide environment variables while it grades (and so
+# does _environment): one submission at a time per process, even when a Dask
+# worker runs several threads. Parallelism comes from processes.
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def grade_submission(bundle: AssignmentBundle, job: SubmissionJob) -> GradingOutcome:
     """Grade one submission with nbgrader's ``Autograde`` in a private course directory.
 
@@ -275,13 +283,14 @@ def grade_submission(bundle: AssignmentBundle, job: SubmissionJob) -> GradingOut
     nbgrader's log comes back in ``log`` (never printed here: the main
     process shows it, so the logs of parallel workers never interleave).
     """
-    start = time.perf_counter()
     quiet_warnings()
-    try:
-        outcome = _grade(bundle, job)
-    except Exception as exc:  # a broken submission must not take the worker down
-        outcome = GradingOutcome(job.student, ok=False, errors=[f"grading failed: {type(exc).__name__}: {exc}"])
-    outcome.seconds = time.perf_counter() - start
+    with _ONE_AT_A_TIME:
+        start = time.perf_counter()
+        try:
+            outcome = _grade(bundle, job)
+        except Exception as exc:  # a broken submission must not take the worker down
+            outcome = GradingOutcome(job.student, ok=False, errors=[f"grading failed: {type(exc).__name__}: {exc}"])
+        outcome.seconds = time.perf_counter() - start
     outcome.host = socket.gethostname()
     return outcome
 

@@ -99,8 +99,9 @@ def test_parallel_workers_grade_exactly_like_serial(class_workspace, serial, tmp
 def test_dask_cluster_grades_exactly_like_local(class_workspace, serial, tmp_path):
     distributed = pytest.importorskip("distributed")
     ws = _copy(class_workspace, tmp_path)
+    # one worker in this process, with two threads: a process still grades one submission at a time
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:
         code, out, err = _grade(ws, scheduler=cluster.scheduler_address)
     assert code == 0, out + err
