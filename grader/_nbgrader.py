@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class RunResult:
     success: bool
     errors: list[str] = field(default_factory=list)
     log: str = ""
+    warnings: list[str] = field(default_factory=list)  # first lines, known noise left out
 
 
 @dataclass
@@ -58,16 +60,31 @@ class _Collector(logging.Handler):
         self.records.append(_Record(record.levelno, record.levelname, message))
 
 
-class _WarningsToStderr(logging.Handler):
-    def __init__(self) -> None:
+class _Warnings(logging.Handler):
+    """Keeps the first line of each warning that is not known noise; prints it too if ``echo``."""
+
+    def __init__(self, echo: bool) -> None:
         super().__init__(logging.WARNING)
+        self.echo = echo
+        self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno >= logging.ERROR:
             return  # condensed into RunResult.errors by the caller
         first_line = record.getMessage().strip().splitlines()[0] if record.getMessage().strip() else ""
         if first_line and not _NOISE.match(first_line):
-            print(f"nbgrader: {first_line}", file=sys.stderr)
+            self.lines.append(first_line)
+            if self.echo:
+                print(f"nbgrader: {first_line}", file=sys.stderr)
+
+
+def quiet_warnings() -> None:
+    """Hide library chatter that says nothing to an instructor (the CLI and every grading worker call this)."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*missing an id field.*")  # nbformat on old notebooks
+    # SQLAlchemy's autoflush remarks about nbgrader's own gradebook code
+    warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
 
 
 def prepare_environment() -> None:
@@ -126,24 +143,30 @@ def run_converter(
     assignment_id: str,
     student_id: str | None = None,
     verbose: bool = False,
+    echo_warnings: bool = True,
     **traits: object,
 ) -> RunResult:
-    """Run one nbgrader converter (``GenerateAssignment``, ``Autograde``) for one assignment."""
+    """Run one nbgrader converter (``GenerateAssignment``, ``Autograde``) for one assignment.
+
+    Warnings are printed on stderr as they come unless ``echo_warnings`` is
+    False (grading workers hand them back in ``RunResult.warnings`` instead).
+    """
     from nbgrader.coursedir import CourseDirectory
 
     prepare_environment()
-    logger = logging.getLogger("grader.nbgrader")
-    logger.setLevel(logging.INFO)
+    # A logger of its own per run (not registered with logging): runs in
+    # different threads of one process never mix their records.
+    logger = logging.Logger("grader.nbgrader", logging.INFO)
     logger.propagate = False
     collector = _Collector()
+    warned = _Warnings(echo=echo_warnings and not verbose)
+    logger.addHandler(collector)
+    logger.addHandler(warned)
     if verbose:
-        shown: logging.Handler = logging.StreamHandler(sys.stderr)
+        shown = logging.StreamHandler(sys.stderr)
         shown.setFormatter(logging.Formatter("nbgrader [%(levelname)s] %(message)s"))
         shown.setLevel(logging.INFO)
-    else:
-        shown = _WarningsToStderr()
-    logger.addHandler(collector)
-    logger.addHandler(shown)
+        logger.addHandler(shown)
     try:
         coursedir = CourseDirectory(config=config, log=logger)
         coursedir.assignment_id = assignment_id
@@ -161,12 +184,12 @@ def run_converter(
         else:
             failure = ""
     finally:
-        logger.removeHandler(collector)
-        logger.removeHandler(shown)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
 
     log = _format(collector.records)
     errors = [] if success else _condense(collector.records, failure)
-    return RunResult(success=success, errors=errors, log=log)
+    return RunResult(success=success, errors=errors, log=log, warnings=warned.lines)
 
 
 def _format(records: list[_Record]) -> str:

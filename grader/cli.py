@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 from . import config as grader_config
@@ -25,8 +24,10 @@ Typical session:
   python -m grader release                  # after editing solutions/
   python -m grader release --check          # in CI: is notebooks/ up to date?
   python -m grader init ~/grading/dnn       # once per term, outside the repo
-  # copy submissions to ~/grading/dnn/submitted/<student>/week1/
-  python -m grader autograde week1 --workspace ~/grading/dnn
+  python -m grader collect week1 ~/Downloads/week1-export --workspace ~/grading/dnn
+  python -m grader autograde week1 --workspace ~/grading/dnn --jobs auto
+  python -m grader feedback week1 --workspace ~/grading/dnn
+  python -m grader report week1 --workspace ~/grading/dnn
   python -m grader export --workspace ~/grading/dnn
 """
 
@@ -110,17 +111,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser(
+        "collect",
+        parents=[common],
+        help="copy submissions exported by a learning platform into a workspace's submitted/",
+        description=(
+            "Copy each student's notebooks of ASSIGNMENT from FOLDER into "
+            "WORKSPACE/submitted/<student>/ASSIGNMENT/. Two naming patterns: (1) one zip or folder per "
+            "student, <student>.zip or <student>/, notebooks anywhere inside (e.g. alice.zip holding "
+            "week1/02_initialization.ipynb); (2) one file per notebook, <student>_<notebook>.ipynb or "
+            "<student>_<anything>_<notebook>.ipynb as Canvas names bulk downloads (the student is the "
+            "text before the first '_'; a trailing -1 added on resubmission is ignored). FOLDER is never "
+            "modified. Unreadable files (bad zip, entries such as ../x, links, invalid notebooks, unknown "
+            "names) are reported and skipped. An existing submission is kept unless --replace, which "
+            "first moves it to WORKSPACE/collect-backups/<time>/."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="e.g. week1")
+    p.add_argument("folder", type=Path, metavar="FOLDER", help="the platform's export (unzipped once, if it came as one zip)")
+    p.add_argument("--workspace", "-w", type=Path, required=True, metavar="WORKSPACE", help="made by `grader init`")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="take a new submission of a student who already has one (the old one is backed up first)",
+    )
+    p.add_argument("--dry-run", "-n", action="store_true", help="show what would be collected; write nothing")
+    p.set_defaults(func=_cmd_collect)
+
+    p = sub.add_parser(
         "autograde",
         parents=[common],
         help="grade every submission of an assignment in a workspace",
         description=(
             "Run nbgrader's autograde on WORKSPACE/submitted/<student>/ASSIGNMENT/ for every "
-            "student, one at a time (students are added to the gradebook; earlier grades are "
-            "redone). Each submitted notebook is checked first: a malformed one is reported and "
-            "scores 0, a missing one scores 0, and the other students are graded regardless. "
-            "Nothing under submitted/ is modified. Prints score / max per student. Submissions are "
-            "untrusted: each kernel runs in a bubblewrap sandbox with limits (c.Sandbox.* in the "
-            "workspace's nbgrader_config.py) and hidden tests run in this process, never in the kernel."
+            "student (students are added to the gradebook; earlier automatic grades are redone, "
+            "manual grades kept). Each submission is graded on its own, in a private copy of the "
+            "course, so it can run in parallel (--jobs) or on a Dask cluster (--scheduler); results "
+            "are merged into the gradebook and autograded/ by this process only. Each submitted "
+            "notebook is checked first: a malformed one is reported and scores 0, a missing one "
+            "scores 0, and the other students are graded regardless. Nothing under submitted/ is "
+            "modified. Shows progress on stderr and ends with a table: score per student and notebook. "
+            "Submissions are untrusted: each kernel runs in a bubblewrap sandbox with limits (c.Sandbox.* "
+            "in the workspace's nbgrader_config.py) and hidden tests run in the grader, never in the kernel."
         ),
         epilog=EPILOG,
     )
@@ -140,7 +172,62 @@ def build_parser() -> argparse.ArgumentParser:
         "then runs as you, next to the gradebook); by default autograde refuses to run without a "
         "working sandbox",
     )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="grade N submissions at once in worker processes, or 'auto' for one per core "
+        "(default 1: predictable memory use and cell timing on a shared machine; more jobs "
+        "than cores slow every cell down and risk the cell timeout)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster: a scheduler address such as tcp://10.0.0.5:8786 (workers "
+        "need this package installed; a worker process grades one submission at a time, so start "
+        "one per core: `dask worker ADDRESS --nworkers N --nthreads 1`), or 'local' for a cluster "
+        "on this machine with --jobs workers (default one per core)",
+    )
     p.set_defaults(func=_cmd_autograde)
+
+    p = sub.add_parser(
+        "feedback",
+        parents=[common],
+        help="write each student's feedback (HTML and notebook, hidden tests removed)",
+        description=(
+            "Write WORKSPACE/feedback/<student>/ASSIGNMENT/<notebook>.html and .ipynb from the "
+            "autograded notebooks: the student's work with outputs and the score of each test "
+            "cell. Hidden tests are cut out of every cell and a failed test shows only its error "
+            "message, never a traceback into hidden code; every file is then searched for the "
+            "hidden lines and a student whose feedback would show any gets none (exit 1). Other "
+            "files of the assignment are not copied. Earlier feedback of a student is replaced."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="an autograded assignment, e.g. week1")
+    p.add_argument("--workspace", "-w", type=Path, required=True, metavar="WORKSPACE", help="made by `grader init`")
+    p.add_argument("--student", "-s", action="append", metavar="ID", help="only this student (repeatable)")
+    p.set_defaults(func=_cmd_feedback)
+
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="per-exercise score distributions and the most common failure messages",
+        description=(
+            "Print, per exercise (test cell) of ASSIGNMENT, the share of students with full, partial "
+            "and zero marks, and the most common failure messages found in the autograded notebooks "
+            "(the error each failed test cell ended with). Saves a figure, REPORTS/ASSIGNMENT.png "
+            "(alt text in its metadata), and REPORTS/ASSIGNMENT.md with the figure and the tables."
+        ),
+        epilog=EPILOG,
+    )
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="an autograded assignment, e.g. week1")
+    p.add_argument("--workspace", "-w", type=Path, required=True, metavar="WORKSPACE", help="made by `grader init`")
+    p.add_argument("--output", "-o", type=Path, metavar="REPORTS", help="folder for the figure and markdown (default: WORKSPACE/reports)")
+    p.add_argument("--top", type=int, default=3, metavar="N", help="failure messages shown per exercise (default 3)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
         "export",
@@ -191,11 +278,50 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return init(args.workspace, source=args.source, root=_root(args), verbose=args.verbose)
 
 
+def _jobs(text: str) -> int:
+    if text == "auto":
+        from .grading import available_cores
+
+        return available_cores()
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of jobs or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _cmd_autograde(args: argparse.Namespace) -> int:
     from .workspace import autograde
 
-    return autograde(args.workspace, args.assignment, students=args.student, verbose=args.verbose,
-                     sandbox=not args.no_sandbox)
+    return autograde(
+        args.workspace,
+        args.assignment,
+        students=args.student,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        verbose=args.verbose,
+        sandbox=not args.no_sandbox,
+    )
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from .collect import collect
+
+    return collect(args.workspace, args.assignment, args.folder, replace=args.replace, dry_run=args.dry_run)
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from .feedback import feedback
+
+    return feedback(args.workspace, args.assignment, students=args.student, verbose=args.verbose)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import report
+
+    return report(args.workspace, args.assignment, output=args.output, top=args.top)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -212,11 +338,9 @@ def _cmd_execute(args: argparse.Namespace) -> int:
 
 def _quiet() -> None:
     """Library chatter that says nothing to an instructor."""
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
-    warnings.filterwarnings("ignore", message=".*missing an id field.*")  # nbformat on old notebooks
-    # SQLAlchemy's autoflush remarks about nbgrader's own gradebook code
-    warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
+    from ._nbgrader import quiet_warnings
+
+    quiet_warnings()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -175,3 +175,62 @@ def tree_bytes(directory: Path) -> dict[str, bytes]:
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
+
+
+# ------------------------------------------------- grading workspaces
+
+KILL_KERNEL = "import os\nos._exit(1)  # the kernel dies: nbgrader cannot grade this notebook\n"
+
+
+def submit(ws: Path, student: str, name: str, nb=None, *, text: str | None = None, assignment: str = "demo") -> Path:
+    """Put one notebook (or raw ``text``) at ``ws/submitted/<student>/<assignment>/<name>``."""
+    from grader.notebooks import write_notebook
+
+    folder = ws / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    if text is not None:
+        (folder / name).write_text(text)
+    else:
+        write_notebook(nb, folder / name)
+    return folder / name
+
+
+def submit_class(ws: Path) -> dict[str, float]:
+    """The demo class: one submission per kind of student; returns the expected scores."""
+    from grader.notebooks import make_submission, notebook_text, read_notebook
+
+    release, source = ws / "release/demo", ws / "source/demo"
+
+    def made(name, replacements=None):
+        return make_submission(release / name, source / name, replacements)
+
+    for name in ("01_demo.ipynb", "02_extra.ipynb"):
+        submit(ws, "alice", name, made(name))  # the reference
+        submit(ws, "bob", name, read_notebook(release / name))  # the untouched release
+    submit(ws, "carol", "01_demo.ipynb", made("01_demo.ipynb", {"scale": WRONG_SCALE}))
+    submit(ws, "carol", "02_extra.ipynb", made("02_extra.ipynb"))
+    (ws / "submitted/carol/demo/timestamp.txt").write_text("2030-01-02 03:04:05.000000 UTC")
+    good = notebook_text(made("01_demo.ipynb"))
+    submit(ws, "dave", "01_demo.ipynb", text=good[: len(good) // 2])  # truncated JSON
+    submit(ws, "dave", "02_extra.ipynb", made("02_extra.ipynb"))
+    submit(ws, "erin", "02_extra.ipynb", made("02_extra.ipynb"))  # 01_demo missing
+    submit(ws, "frank", "02_extra.ipynb", text="")  # nothing usable at all
+    return {"alice": 6, "bob": 0, "carol": 3, "dave": 1, "erin": 1, "frank": 0}
+
+
+def gradebook_rows(ws: Path) -> list[tuple]:
+    """Everything autograde writes into the gradebook, as sorted plain tuples."""
+    from nbgrader.api import Gradebook
+
+    rows: list[tuple] = []
+    with Gradebook(f"sqlite:///{ws / 'gradebook.db'}", "improving-dnn") as gb:
+        for student in gb.students:
+            for sub in student.submissions:
+                rows.append(("submission", student.id, sub.name, str(sub.timestamp), sub.score, sub.max_score))
+                for nb in sub.notebooks:
+                    rows.append(("notebook", student.id, nb.name, nb.score, nb.late_submission_penalty))
+                    for g in nb.grades:
+                        rows.append(("grade", student.id, nb.name, g.name, g.auto_score, g.manual_score, g.needs_manual_grade))
+                    for c in nb.comments:
+                        rows.append(("comment", student.id, nb.name, c.name, c.auto_comment, c.manual_comment))
+    return sorted(rows, key=repr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -120,14 +121,21 @@ def test_end_to_end_through_the_cli(course, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "student dave: 01_demo.ipynb is not a valid notebook: not valid JSON" in done.stderr
     assert "Traceback" not in done.stderr
-    summary = {line.split()[0]: line.split(None, 1)[1] for line in done.stdout.splitlines()[1:]}
+    lines = done.stdout.splitlines()
+    assert lines[0] == "autograding demo: 6 submission(s)"
+    assert lines[1].split() == ["student", "score", "01_demo", "02_extra", "time", "notes"]
+    assert lines[-1].startswith("graded 6 of 6 submission(s) in ")
+    summary = {}
+    for line in lines[2:-1]:
+        student, score, demo, extra, _time, *notes = re.split(r"\s{2,}", line)
+        summary[student] = (score, demo, extra, *notes)
     assert summary == {
-        "alice": "6 / 6",
-        "bob": "0 / 6",
-        "carol": "3 / 6",  # the wrong scale loses exactly its 3 points
-        "dave": "1 / 6  (01_demo.ipynb not a valid notebook: scored 0)",
-        "erin": "1 / 6  (01_demo.ipynb missing: scored 0)",
-        "frank": "0 / 6  (02_extra.ipynb not a valid notebook; 01_demo.ipynb missing: scored 0)",
+        "alice": ("6 / 6", "5 / 5", "1 / 1"),
+        "bob": ("0 / 6", "0 / 5", "0 / 1"),
+        "carol": ("3 / 6", "2 / 5", "1 / 1"),  # the wrong scale loses exactly its 3 points
+        "dave": ("1 / 6", "invalid", "1 / 1", "01_demo.ipynb not a valid notebook: scored 0"),
+        "erin": ("1 / 6", "missing", "1 / 1", "01_demo.ipynb missing: scored 0"),
+        "frank": ("0 / 6", "missing", "invalid", "02_extra.ipynb not a valid notebook; 01_demo.ipynb missing: scored 0"),
     }
     assert "student frank: 02_extra.ipynb is not a valid notebook" in done.stderr
     assert tree_bytes(ws / "submitted") == submitted  # submissions are never modified
@@ -167,7 +175,7 @@ def test_end_to_end_through_the_cli(course, tmp_path):
     shutil.copy(ws / "submitted/alice/demo/01_demo.ipynb", ws / "submitted/dave/demo/01_demo.ipynb")
     done = run_cli("autograde", "demo", "--workspace", ws, "--student", "dave")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[1:] == ["  dave  6 / 6"]
+    assert [line.split()[:4] for line in done.stdout.splitlines()[2:-1]] == [["dave", "6", "/", "6"]]
     done = run_cli("export", "--workspace", ws)
     assert ["dave", "demo", "6", "6"] in _rows(ws / "grades.csv")
     done = run_cli("autograde", "demo", "--workspace", ws, "--student", "zoe")

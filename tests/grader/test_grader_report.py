@@ -1,0 +1,68 @@
+"""`python -m grader report`: per-exercise distributions, common failures, a figure with alt text."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from grader_testkit import run_cli
+from PIL import Image
+
+from grader.report import failure_message
+
+
+@pytest.mark.slow
+def test_report_tables_figure_and_alt_text(graded_class, tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(graded_class.workspace, ws)
+    done = run_cli("report", "demo", "--workspace", ws)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    # alice 6, bob 0, carol 3, dave 1, erin 1, frank 0
+    assert lines[0] == "demo: 6 graded submission(s), mean 1.83 / 6 (31%), median 1"
+    rows = {r[0]: r[1:] for r in (re.split(r"\s{2,}", line) for line in lines[2:6])}
+    assert rows == {
+        "exercise": ["points", "mean", "full marks", "partial", "zero"],
+        "01_demo / test_add": ["2", "0.67", "33%", "0%", "67%"],  # alice, carol
+        "01_demo / test_scale": ["3", "0.5", "17%", "0%", "83%"],  # alice only: carol's scale is wrong
+        "02_extra / test_square": ["1", "0.67", "67%", "0%", "33%"],  # alice, carol, dave, erin
+    }
+    failures = [re.split(r"\s{2,}", line) for line in lines[lines.index("most common failures (top 3 per exercise)") + 2 :]]
+    scale = [f[1:] for f in failures if f[0] == "01_demo / test_scale"]
+    assert scale == [
+        ["3", "(no gradable notebook handed in)"],  # dave (invalid), erin and frank (missing)
+        ["1", "NameError: name 'scale' is not defined"],  # bob handed in the release (a whole-cell stub)
+        ["1", "AssertionError"],  # carol: the hidden check
+    ]
+
+    figure, markdown = ws / "reports/demo.png", ws / "reports/demo.md"
+    assert lines[-1] == f"wrote {figure} and {markdown}"
+    with Image.open(figure) as image:
+        assert image.format == "PNG" and image.width >= 600
+        alt = image.text["Description"]
+    assert "6 students" in alt and "3 exercises" in alt and "histogram of total scores" in alt
+    text = markdown.read_text()
+    assert f"![{alt}](demo.png)" in text
+    assert "| 01_demo / test_scale | 3 | 0.5 | 17% | 0% | 83% |" in text
+
+    out = tmp_path / "elsewhere"
+    done = run_cli("report", "demo", "--workspace", ws, "--output", out, "--top", "1")
+    assert done.returncode == 0 and (out / "demo.png").is_file()
+    assert "most common failures (top 1 per exercise)" in done.stdout
+
+
+def test_report_needs_graded_submissions(class_workspace):
+    done = run_cli("report", "demo", "--workspace", class_workspace)
+    assert done.returncode == 2 and "no graded submission of demo" in done.stderr
+    assert not (class_workspace / "reports").exists()
+    done = run_cli("report", "week9", "--workspace", class_workspace)
+    assert done.returncode == 2 and "unknown assignment 'week9'" in done.stderr
+
+
+def test_failure_message_is_one_clean_line():
+    assert failure_message({"ename": "AssertionError", "evalue": ""}) == "AssertionError"
+    coloured = {"ename": "CheckFailure", "evalue": "\x1b[31minitialize_he: W1 std 0.6\x1b[0m\nsecond line"}
+    assert failure_message(coloured) == "CheckFailure: initialize_he: W1 std 0.6"
+    long = failure_message({"ename": "ValueError", "evalue": "x" * 500})
+    assert len(long) == 110 and long.endswith("...")
