@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -8,8 +8,11 @@ repository so students' submissions and grades never land in git::
       gradebook.db             assignments, notebooks, grade cells, then grades
       source/<assignment>/     the instructor notebooks (copied from solutions/)
       release/<assignment>/    the student versions nbgrader generated
-      submitted/<student>/<assignment>/*.ipynb   what students handed in
+      submitted/<student>/<assignment>/*.ipynb   what students handed in (`grader collect`)
       autograded/...           written by autograde
+      feedback/<student>/<assignment>/   written by `grader feedback`
+      reports/<assignment>.png, .md      written by `grader report`
+      collect-backups/<time>/  earlier submissions `grader collect --replace` moved aside
 """
 
 from __future__ import annotations
