@@ -185,6 +185,11 @@ def _student_feedback(ws, assignment: str, student: str, *, verbose: bool) -> di
             except Exception as exc:
                 raise _FeedbackError(f"cannot read autograded {path.name} ({exc}); grade again") from None
             clean, hidden = sanitize_notebook(nb)
+            # The secure pipeline keeps hidden tests out of autograded notebooks altogether, so
+            # the instructor's source says which lines must never be shown.
+            source = ws.path / "source" / assignment / path.name
+            if source.is_file():
+                hidden |= sanitize_notebook(read_notebook(source))[1]
             # A hidden line a student can see anyway (say `import numpy as np`) is no secret.
             hidden_by_notebook[path.stem] = {line for line in hidden if line not in _visible_text(clean)}
             text = notebook_text(clean)

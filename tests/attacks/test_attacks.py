@@ -175,7 +175,11 @@ def run(tmp_path_factory) -> Run:
         scores = {(r["student"], r["grade_id"].removeprefix("test_")): float(r["score"]) for r in csv.DictReader(fh)}
     with open(ws / "grades.csv", newline="") as fh:
         totals = {r["student"]: float(r["score"]) for r in csv.DictReader(fh)}
-    summary = {line.split()[0]: line.split(None, 1)[1] for line in done.stdout.splitlines()[1:] if line.strip()}
+    # autograde's table: a header row starting with "student", one row per student, then "graded ..."
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["student"])
+    rows = [line for line in lines[header + 1:] if line.strip() and not line.startswith("graded ")]
+    summary = {line.split()[0]: line.split(None, 1)[1] for line in rows}
     return Run(ws, tmp, ctx, done, seconds, before, after, scores, totals, summary, listener.connections, survivors)
 
 
@@ -208,7 +212,7 @@ def test_attack(run, student):
     if attack.expected is None and nb is None:   # not a usable notebook at all
         assert run.totals[student] == 0
         assert f"student {student}: {NOTEBOOK} is not a valid notebook" in run.done.stderr
-        assert "not a valid notebook: scored 0" in run.summary[student]
+        assert "02_initialization.ipynb not a valid notebook" in run.summary[student]
         return
     assert nb is not None, f"{student} was not graded: {run.summary.get(student)}"
     scores = {name: run.scores[(student, name)] for name in POINTS}
@@ -275,11 +279,13 @@ def test_gradebook_is_consistent(run):
         assert students == sorted(ATTACKS)
         for student in students:
             sub = gb.find_submission("week1", student)
-            grades = [g for nb in sub.notebooks for g in nb.grades]
+            # week1 has more notebooks; the attacks hand in 02_initialization only
+            attacked = [nb for nb in sub.notebooks if nb.name == "02_initialization"]
+            grades = [g for nb in attacked for g in nb.grades]
             assert sorted(g.name for g in grades) == sorted(f"test_{n}" for n in POINTS)
             assert not sub.needs_manual_grade, student
             assert all(g.auto_score is not None and 0 <= g.auto_score <= g.max_score for g in grades), student
-            assert sub.max_score == TOTAL
+            assert sum(g.max_score for g in grades) == TOTAL
 
 
 def test_workspace_and_repository_are_unchanged(run):

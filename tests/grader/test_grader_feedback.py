@@ -41,6 +41,20 @@ def _strings(value) -> list[str]:
     return [s for item in value for s in _strings(item)] if isinstance(value, list) else []
 
 
+def _restore_hidden_tests(autograded: Path, source: Path) -> None:
+    """Overwrite the locked test cells' sources with the instructor's, as nbgrader's OverwriteCells does."""
+    def gid(cell):
+        return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+    originals = {gid(c): c.source for c in read_notebook(source).cells if gid(c)}
+    nb = read_notebook(autograded)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution") and gid(cell) in originals:
+            cell.source = originals[gid(cell)]
+    write_notebook(nb, autograded)
+
+
 @pytest.fixture
 def graded(graded_class, tmp_path) -> Path:
     ws = tmp_path / "ws"
@@ -50,9 +64,12 @@ def graded(graded_class, tmp_path) -> Path:
 
 @pytest.mark.slow
 def test_feedback_has_the_scores_and_no_hidden_test(graded):
-    # The autograded notebooks do hold the hidden tests, in sources and tracebacks: the danger is real.
+    # The secure pipeline never lets hidden tests into autograded notebooks, but plain
+    # `nbgrader autograde` (or an older grading run) restores them into every locked test
+    # cell: put them back as nbgrader would, so the danger is real for this test.
+    _restore_hidden_tests(graded / "autograded/carol/demo/01_demo.ipynb", graded / "source/demo/01_demo.ipynb")
     carol = _shown_text(graded / "autograded/carol/demo/01_demo.ipynb")
-    assert "demo_checks.check_scale(scale)" in carol and "assert scale([1, 2], 3) == [3, 6]" in carol
+    assert "demo_checks.check_scale(scale)" in carol
     autograded = tree_bytes(graded / "autograded")
 
     done = run_cli("feedback", "demo", "--workspace", graded)
@@ -73,12 +90,12 @@ def test_feedback_has_the_scores_and_no_hidden_test(graded):
             assert secret not in shown, f"{path.relative_to(feedback)} shows {secret!r}"
 
     page = _shown_text(feedback / "carol/demo/01_demo.html")
-    assert "Score: 0.0 / 3.0" in page and "Score: 2.0 / 2.0" in page and "AssertionError" in page
+    assert "Score: 0.0 / 3.0" in page and "Score: 2.0 / 2.0" in page and "a hidden test failed" in page
     assert "return [v * 2 for v in x]" in page  # the student's own answer is shown
     nb = read_notebook(feedback / "carol/demo/01_demo.ipynb")
     test_scale = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_scale")
     assert test_scale.source == "assert scale([1], FACTOR) == [2]"  # the visible test, as released
-    assert [o.traceback for o in test_scale.outputs if o.output_type == "error"] == [["AssertionError"]]
+    assert [o.traceback for o in test_scale.outputs if o.output_type == "error"] == [["HiddenTestFailure: a hidden test failed"]]
     assert tree_bytes(graded / "autograded") == autograded  # feedback changes nothing it reads
 
     again = run_cli("feedback", "demo", "--workspace", graded, "--student", "alice")

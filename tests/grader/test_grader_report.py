@@ -33,7 +33,7 @@ def test_report_tables_figure_and_alt_text(graded_class, tmp_path):
     assert scale == [
         ["3", "(no gradable notebook handed in)"],  # dave (invalid), erin and frank (missing)
         ["1", "NameError: name 'scale' is not defined"],  # bob handed in the release (a whole-cell stub)
-        ["1", "AssertionError"],  # carol: the hidden check
+        ["1", "HiddenTestFailure: a hidden test failed"],  # carol: the hidden check (run by the grader)
     ]
 
     figure, markdown = ws / "reports/demo.png", ws / "reports/demo.md"
