@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import UsageError
 from .grading import _read_tree, replace_tree
-from .workspace import format_table, open_workspace, validate_notebook_bytes
+from .workspace import find_assignment, format_table, open_workspace, validate_notebook_bytes
 
 Echo = Callable[[str], None]
 
@@ -82,10 +82,7 @@ def collect(
 
     ws = open_workspace(workspace)
     with Gradebook(ws.db_url, ws.course_id) as gb:
-        known = sorted(a.name for a in gb.assignments)
-        if assignment not in known:
-            raise UsageError(f"unknown assignment {assignment!r}; known assignments: {', '.join(known) or '(none)'}")
-        notebooks = sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+        notebooks = sorted(nb.name for nb in find_assignment(gb, assignment).notebooks)
     if not notebooks:
         raise UsageError(f"assignment {assignment!r} has no notebooks in the gradebook")
     folder = Path(folder).expanduser()

@@ -40,7 +40,7 @@ from ._nbgrader import run_converter
 from .errors import UsageError
 from .grading import replace_tree
 from .notebooks import is_test_cell, notebook_text, read_notebook
-from .workspace import open_workspace
+from .workspace import find_assignment, open_workspace
 
 BEGIN_HIDDEN = "BEGIN HIDDEN TESTS"
 END_HIDDEN = "END HIDDEN TESTS"
@@ -130,10 +130,7 @@ def feedback(
 
     ws = open_workspace(workspace)
     with Gradebook(ws.db_url, ws.course_id) as gb:
-        known = sorted(a.name for a in gb.assignments)
-        if assignment not in known:
-            raise UsageError(f"unknown assignment {assignment!r}; known assignments: {', '.join(known) or '(none)'}")
-        graded = sorted(s.student.id for s in gb.find_assignment(assignment).submissions)
+        graded = sorted(s.student.id for s in find_assignment(gb, assignment).submissions)
     with_notebooks = [s for s in graded if any(ws.directory("autograded", s, assignment).glob("*.ipynb"))]
     if students:
         unknown = [s for s in students if s not in graded]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .notebooks import grade_id, is_test_cell, read_notebook
-from .workspace import _num, format_table, open_workspace
+from .workspace import _num, find_assignment, format_table, open_workspace
 
 Echo = Callable[[str], None]
 
@@ -71,10 +71,7 @@ def collect_exercises(ws, assignment: str) -> tuple[list[Exercise], dict[str, fl
     from nbgrader.api import Gradebook
 
     with Gradebook(ws.db_url, ws.course_id) as gb:
-        known = sorted(a.name for a in gb.assignments)
-        if assignment not in known:
-            raise UsageError(f"unknown assignment {assignment!r}; known assignments: {', '.join(known) or '(none)'}")
-        a = gb.find_assignment(assignment)
+        a = find_assignment(gb, assignment)
         exercises: dict[tuple[str, str], Exercise] = {}
         for nb in a.notebooks:
             order = _cell_order(ws, assignment, nb.name)

@@ -269,10 +269,7 @@ def autograde(
     ws = open_workspace(workspace)
     _check_sandbox(ws, sandbox, warn)  # --- secure grading (grader.sandbox)
     with Gradebook(ws.db_url, ws.course_id) as gb:
-        known = sorted(a.name for a in gb.assignments)
-        if assignment not in known:
-            raise UsageError(f"unknown assignment {assignment!r}; known assignments: {', '.join(known) or '(none)'}")
-        notebooks = sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+        notebooks = sorted(nb.name for nb in find_assignment(gb, assignment).notebooks)
     if not notebooks:
         raise UsageError(
             f"assignment {assignment!r} has no notebooks in the gradebook; put them in source/{assignment}/ "
@@ -368,6 +365,14 @@ def autograde(
         warn(f"error: nbgrader could not grade {', '.join(failed)} (rerun with -v for nbgrader's log)")
         return 1
     return 0
+
+
+def find_assignment(gb, assignment: str):
+    """The gradebook's assignment ``assignment``, or a UsageError listing the known ones."""
+    known = sorted(a.name for a in gb.assignments)
+    if assignment not in known:
+        raise UsageError(f"unknown assignment {assignment!r}; known assignments: {', '.join(known) or '(none)'}")
+    return gb.find_assignment(assignment)
 
 
 def _check_sandbox(ws: Workspace, sandbox: bool, warn: Echo) -> None:
