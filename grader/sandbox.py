@@ -406,7 +406,8 @@ class SandboxRun:
                 pass_fds=(write_fd,), cwd=self.tmp, start_new_session=True, close_fds=True)
         finally:
             os.close(write_fd)
-        threading.Thread(target=self._drain, args=(self.process.stderr,), daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, args=(self.process.stderr,), daemon=True)
+        self._drainer.start()
         info = b""
         with os.fdopen(read_fd, "rb") as pipe:
             # bwrap writes its JSON once the namespaces exist, then closes the fd when it execs
@@ -420,6 +421,8 @@ class SandboxRun:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+            # bwrap has exited, but its last words may still sit in the pipe: read them first
+            self._drainer.join(timeout=5)
             raise SandboxError("the sandbox did not start: " + (self.stderr_tail() or "no message from bwrap"))
         self.child_pid = int(data["child-pid"])
         self.pid_namespace = f"pid:[{data['pid-namespace']}]" if "pid-namespace" in data else None

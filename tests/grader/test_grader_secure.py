@@ -4,6 +4,7 @@ mirroring, remote reports of global-RNG use, and the refusal to grade without a 
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
 import numpy as np
@@ -342,11 +343,22 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
             RemoteFunction("never_defined", session)()
 
 
-def test_a_sandbox_that_cannot_start_says_why():
+@pytest.mark.parametrize("slow_reader", [False, True], ids=["prompt-reader", "slow-reader"])
+def test_a_sandbox_that_cannot_start_says_why(monkeypatch, slow_reader):
     from grader import sandbox
 
     if sandbox.unavailable():
         pytest.skip(f"no bubblewrap sandbox here: {sandbox.unavailable()}")
+    if slow_reader:
+        # on a busy machine bwrap can exit before the thread reading its stderr has run:
+        # the error must still carry bwrap's message, not "no message from bwrap"
+        drain = sandbox.SandboxRun._drain
+
+        def late_drain(self, stream):
+            time.sleep(0.5)
+            drain(self, stream)
+
+        monkeypatch.setattr(sandbox.SandboxRun, "_drain", late_drain)
     run = sandbox.SandboxRun(sandbox.Sandbox(), None)
     try:
         with pytest.raises(sandbox.SandboxError, match="the sandbox did not start: .*bogus"):
