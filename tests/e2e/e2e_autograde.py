@@ -83,7 +83,8 @@ def autograde_end_to_end(tmp_path: Path, assignment: str) -> None:
             wrong_students[student] = (solution.stem, gid)
     total = sum(sum(s.values()) for s in scores.values())
 
-    done = cli("autograde", assignment, "--workspace", ws, *sandbox_args())
+    # two workers, as an instructor grading a class would run it: the parallel path, on real notebooks
+    done = cli("autograde", assignment, "--workspace", ws, "--jobs", 2, *sandbox_args())
     assert done.returncode == 0, done.stdout + done.stderr
     done = cli("export", "--workspace", ws)
     assert done.returncode == 0, done.stderr
