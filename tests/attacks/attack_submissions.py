@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import runpy
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,42 +41,8 @@ LIMITS = {
     "Sandbox.file_mb": 16,
 }
 
-WRONG = {  # one realistic wrong implementation per function (as in tests/e2e)
-    "initialize_zeros": '''
-def initialize_zeros(layer_dims):
-    parameters = {}
-    for l in range(1, len(layer_dims)):
-        parameters["W" + str(l)] = np.ones((layer_dims[l], layer_dims[l - 1]))  # ones, not zeros
-        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
-    return parameters
-''',
-    "initialize_random": '''
-def initialize_random(layer_dims, rng, scale=10.0):
-    parameters = {}
-    for l in range(1, len(layer_dims)):
-        parameters["W" + str(l)] = np.random.randn(layer_dims[l], layer_dims[l - 1]) * scale  # global RNG
-        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
-    return parameters
-''',
-    "initialize_he": '''
-def initialize_he(layer_dims, rng):
-    parameters = {}
-    for l in range(1, len(layer_dims)):
-        std = np.sqrt(2 / layer_dims[l])  # fan-out instead of fan-in
-        parameters["W" + str(l)] = rng.standard_normal((layer_dims[l], layer_dims[l - 1])) * std
-        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
-    return parameters
-''',
-    "initialize_xavier": '''
-def initialize_xavier(layer_dims, rng):
-    parameters = {}
-    for l in range(1, len(layer_dims)):
-        std = np.sqrt(2 / layer_dims[l - 1])  # He's variance
-        parameters["W" + str(l)] = rng.standard_normal((layer_dims[l], layer_dims[l - 1])) * std
-        parameters["b" + str(l)] = np.zeros((layer_dims[l], 1))
-    return parameters
-''',
-}
+# one realistic wrong implementation per function: the e2e catalogue, which proves each loses its exercise
+WRONG = runpy.run_path(str(Path(__file__).resolve().parents[1] / "e2e" / "wrong_02_initialization.py"))["WRONG"]
 
 
 @dataclass
