@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+import types
 import zipfile
 
 import numpy as np
@@ -13,7 +14,6 @@ from grader_testkit import run_cli
 
 from grader import _wire
 from grader.checks import _common, initialization
-from grader.checks.probes import Probe
 from grader.preprocessors import NormalizeCells, SecureExecute, secure_config
 from grader.remote import RemoteFunction, Unsupported, _check_reply, mirror, student_exception
 from grader.trusted import split_hidden
@@ -23,6 +23,20 @@ from traitlets.config import Config
 # ------------------------------------------------------------------ wire format
 
 
+# A probe module of the grader's kind, small enough to read: the kernel test sends this source into
+# the kernel, and this side builds the same module from it. Its Quadratic counts its calls, so a
+# test can see that state a probe changes inside the kernel comes back.
+PROBE_SOURCE = '''
+import copy
+
+import numpy as np
+
+class Probe:
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        self._probe_spec = (copy.deepcopy(args), copy.deepcopy(kwargs))
+        return self
+
 class Quadratic(Probe):
     def __init__(self, A, b):
         self.A, self.b, self.calls = np.asarray(A), np.asarray(b), 0
@@ -30,9 +44,11 @@ class Quadratic(Probe):
     def __call__(self, x):
         self.calls += 1
         return float(x @ self.A @ x + self.b @ x)
-
-
-PROBES = {"__name__": "probes", "Quadratic": Quadratic}
+'''
+probes = types.ModuleType("probes")
+exec(PROBE_SOURCE, vars(probes))
+PROBES = vars(probes)
+Quadratic = probes.Quadratic
 
 
 def test_plain_data_round_trips_with_exact_types():
@@ -271,30 +287,9 @@ def refuses(x):
     raise ValueError(f"x must be positive, got {x}")
 '''
 
-PROBE_SOURCE = '''
-import copy
-
-class Probe:
-    def __new__(cls, *args, **kwargs):
-        self = super().__new__(cls)
-        self._probe_spec = (copy.deepcopy(args), copy.deepcopy(kwargs))
-        return self
-
-class Quadratic(Probe):
-    def __init__(self, A, b):
-        import numpy as np
-        self.A, self.b, self.calls = np.asarray(A), np.asarray(b), 0
-
-    def __call__(self, x):
-        self.calls += 1
-        return float(x @ self.A @ x + self.b @ x)
-'''
 
 
 def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
-    import time
-    import types
-
     import nbformat
     from nbclient import NotebookClient
 
@@ -303,10 +298,8 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
 
     probes_file = tmp_path / "probes.py"
     probes_file.write_text(PROBE_SOURCE)
-    probes = types.ModuleType("probes")
-    exec(PROBE_SOURCE, vars(probes))
     monkeypatch.setattr(remote, "_PROBES_FILE", probes_file)
-    monkeypatch.setattr(remote, "_probes_namespace", lambda: vars(probes))
+    monkeypatch.setattr(remote, "_probes_namespace", lambda: PROBES)
 
     from jupyter_client.manager import AsyncKernelManager
 
