@@ -6,6 +6,8 @@ Modules:
               predict, accuracy, layer_statistics, Dropout
     multiclass  softmax, one_hot, cross_entropy(_backward), predict_classes, accuracy: (C, m) outputs
     train     train(...): one training loop taking the student's functions as hooks
+    tuning    a digits network to tune (config dicts), DigitsTask.evaluate(config, budget) for
+              search methods, map_parallel (configs trained on several cores)
     params    dictionary_to_vector / vector_to_dictionary (for gradient checking)
     data      offline datasets: circles, moons, flower, spiral, noisy_overfit, digits,
               shift_images (augmentation)
@@ -22,6 +24,6 @@ W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness only from an
 np.random.Generator passed as ``rng``.
 """
 
-from dlutils import checks, data, layers, model, multiclass, params, plotting, surfaces, train
+from dlutils import checks, data, layers, model, multiclass, params, plotting, surfaces, train, tuning
 
 __version__ = "0.1.0"
