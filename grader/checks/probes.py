@@ -135,3 +135,30 @@ class NetCost(Probe):
             if key.startswith("dW"):
                 grads[key] = grads[key] + self.lambd / m * parameters[key[1:]]
         return grads
+
+
+class LearningCurves(Probe):
+    """evaluate(config, budget) -> the dev error of a made-up training run, for successive halving.
+
+    config: a dict with numbers "final" and "gap" (and anything else, e.g. an
+    "id"); the error after ``budget`` epochs is final + gap / budget, so runs
+    that start slowly (large gap) can overtake others given more budget.
+    ``calls`` records [config.get("id"), budget] for every call (plain data:
+    the grader copies it back from the student's process).
+    """
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, config, budget) -> float:
+        if not isinstance(config, dict) or "final" not in config or "gap" not in config:
+            raise ValueError(f"evaluate: expected one of the configs you were given (a dict with 'final' and "
+                             f"'gap'), got {config!r}")
+        try:
+            budget = float(budget)
+        except (TypeError, ValueError):
+            raise ValueError(f"evaluate: expected a budget (a number of epochs), got {budget!r}") from None
+        if not budget > 0:
+            raise ValueError(f"evaluate: expected a budget > 0 epochs, got {budget!r}")
+        self.calls.append([config.get("id"), budget])
+        return float(config["final"]) + float(config["gap"]) / budget
