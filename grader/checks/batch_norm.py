@@ -7,15 +7,17 @@ whose variance is about epsilon (so epsilon must sit inside the square root)
 and an explicit epsilon. Known mistakes are recomputed and named.
 
 The backward is judged with the student's *own* cache, whatever its layout:
-the check calls the student's ``batchnorm_forward`` and hands the cache it
-returned to ``batchnorm_backward``, as plain data (a NamedTuple arrives as a
+the check calls the student's ``batchnorm_forward`` (always with an explicit
+epsilon) and hands the cache it returned to ``batchnorm_backward``, as plain data (a NamedTuple arrives as a
 tuple, exactly as across the secure grader's process boundary). The answer it
 must match is the centred-difference gradient of batch norm itself with a
 random upstream gradient (all ones would make dZ exactly 0 and hide bugs),
 relative error below 1e-7. Using batch norm itself, rather than the student's
-forward, for the differences keeps the two exercises independent: a student
-whose forward forgets beta but whose cache and backward are right keeps the
-backward's points.
+forward, for the differences keeps the hidden checks of the two exercises
+independent where the cache allows it: a forward with a wrong default epsilon,
+or one that forgets beta, still caches the right values. (The visible check of
+the backward compares with centred differences of the student's own forward, so
+there a wrong forward shows up too: finish Exercise 1 first, the notebook says.)
 """
 from __future__ import annotations
 
@@ -227,7 +229,8 @@ def _check_backward(batchnorm_backward: Callable, batchnorm_forward: Callable | 
         Z, gamma, beta, dZ_tilde = _case(seed + 10, n, m, **kwargs)
         eps = EPSILON if epsilon is None else epsilon
         where = _where(label, epsilon)
-        result = call(forward, Z, gamma, beta, **_epsilon_kwargs(epsilon))
+        # epsilon is always passed: the forward's default is the forward's exercise, not this one
+        result = call(forward, Z, gamma, beta, epsilon=eps)
         Z_tilde, cache = _tuple(result, 2, f"batchnorm_forward (which makes the cache {who} is checked with)",
                                 "Z_tilde, cache")
         note = ""

@@ -3,6 +3,7 @@ step-by-step backward, loops, in place, tuple / dict / NamedTuple caches), fail 
 realistic wrong implementations with a message that names the problem."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -368,24 +369,41 @@ GRADED = ("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_compact
           "batchnorm_inference")
 
 
+def _visible_test_code():
+    """grade_id of each graded function -> the visible part of its test cell in the solutions notebook."""
+    from grader.notebooks import grade_id, is_test_cell, read_notebook
+    from grader.trusted import split_hidden
+
+    nb = read_notebook(Path(__file__).resolve().parents[2] / "solutions" / "week3" / "10_batch_norm.ipynb")
+    return {grade_id(c).removeprefix("test_"): split_hidden(c.source)[0] for c in nb.cells if is_test_cell(c)}
+
+
 @pytest.mark.parametrize("wrong", GRADED)
-def test_each_e2e_wrong_implementation_fails_only_its_own_check(wrong, reference):
-    """The e2e test grades these through the CLI (slow); here the same promise, fast: exercises stay independent."""
+def test_each_e2e_wrong_implementation_fails_only_its_own_test_cell(wrong, reference):
+    """What the e2e test grades through the CLI (slow), here fast: the visible and the hidden part of
+    every test cell, with one wrong implementation from the catalogue among the reference ones."""
     import importlib.util
-    from pathlib import Path
+
+    from dlutils import bn_net, checks
 
     path = Path(__file__).resolve().parents[1] / "e2e" / "wrong_10_batch_norm.py"
     spec = importlib.util.spec_from_file_location("wrong_10_batch_norm", path)
     catalogue = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(catalogue)
-    namespace = {"np": np, **{name: reference[name] for name in GRADED}}
+    namespace = {"np": np, "checks": checks, "bn_net": bn_net, **{name: reference[name] for name in GRADED}}
     exec(catalogue.WRONG[wrong], namespace)
-    for name in GRADED:
+    visible = _visible_test_code()
+    assert sorted(visible) == sorted(GRADED)
+
+    def test_cell(name):
+        exec(visible[name], dict(namespace))
         fn = namespace[name]
         check = getattr(batch_norm, f"check_{name}")
-        args = (fn, namespace["batchnorm_forward"]) if "backward" in name else (fn,)
+        check(*((fn, namespace["batchnorm_forward"]) if "backward" in name else (fn,)))
+
+    for name in GRADED:
         if name == wrong:
             with pytest.raises(AssertionError):
-                check(*args)
+                test_cell(name)
         else:
-            check(*args)
+            test_cell(name)

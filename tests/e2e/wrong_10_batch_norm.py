@@ -1,19 +1,19 @@
 """One realistic wrong implementation per graded function of 10_batch_norm (see e2e_autograde).
 
-Each loses only its own exercise: the wrong forward still returns the right cache (its slip is
-after the normalization), so the backward exercises, checked with the student's own cache, keep
-their points.
+Each loses only its own exercise. The backward exercises are checked with the cache of the
+student's own forward, always called with an explicit epsilon, so the wrong forward here (a wrong
+default epsilon) costs only the forward; most other forward mistakes would also show in the
+backward's visible check, which compares with centred differences of the student's forward.
 """
 
 WRONG = {
     "batchnorm_forward": '''
-def batchnorm_forward(Z, gamma, beta, epsilon=1e-8):
+def batchnorm_forward(Z, gamma, beta, epsilon=1e-5):  # PyTorch's default epsilon, not the course's 1e-8
     mu = np.mean(Z, axis=1, keepdims=True)
     var = np.var(Z, axis=1, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + epsilon)
     Z_hat = (Z - mu) * inv_std
-    Z_tilde = gamma * (Z_hat + beta)  # shifted before scaling: gamma * Z_hat + beta
-    return Z_tilde, (Z_hat, gamma, inv_std)
+    return gamma * Z_hat + beta, (Z_hat, gamma, inv_std)
 ''',
     "batchnorm_backward": '''
 def batchnorm_backward(dZ_tilde, cache):
