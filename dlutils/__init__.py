@@ -5,6 +5,9 @@ Modules:
     model     L-layer binary classifier: L_model_forward/backward, compute_cost,
               predict, accuracy, layer_statistics, Dropout
     multiclass  softmax, one_hot, cross_entropy(_backward), predict_classes, accuracy: (C, m) outputs
+    bn_net    a deep multi-class network with batch norm run by the student's batch-norm functions
+              (train, forward, predict, running/population statistics), and the gradient check
+              of a batch-norm backward (numerical_gradients, expect_gradients)
     train     train(...): one training loop taking the student's functions as hooks
     tuning    a digits network to tune (config dicts), DigitsTask.evaluate(config, budget) for
               search methods, map_parallel (configs trained on several cores)
@@ -24,6 +27,6 @@ W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness only from an
 np.random.Generator passed as ``rng``.
 """
 
-from dlutils import checks, data, layers, model, multiclass, params, plotting, surfaces, train, tuning
+from dlutils import bn_net, checks, data, layers, model, multiclass, params, plotting, surfaces, train, tuning
 
 __version__ = "0.1.0"
