@@ -5,6 +5,8 @@ Modules:
     model     L-layer binary classifier: L_model_forward/backward, compute_cost,
               predict, accuracy, layer_statistics, Dropout
     multiclass  softmax, one_hot, cross_entropy(_backward), predict_classes, accuracy: (C, m) outputs
+    classify  around the student's own softmax (11): C-class spiral data, a training loop taking
+              the four softmax functions as hooks, confusion matrix, C-class decision regions, image grid
     train     train(...): one training loop taking the student's functions as hooks
     params    dictionary_to_vector / vector_to_dictionary (for gradient checking)
     data      offline datasets: circles, moons, flower, spiral, noisy_overfit, digits,
@@ -22,6 +24,6 @@ W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness only from an
 np.random.Generator passed as ``rng``.
 """
 
-from dlutils import checks, data, layers, model, multiclass, params, plotting, surfaces, train
+from dlutils import checks, classify, data, layers, model, multiclass, params, plotting, surfaces, train
 
 __version__ = "0.1.0"
