@@ -23,6 +23,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from dlutils import plotting
 from dlutils._validate import as_2d_array, check_choice, check_positive_int, check_rng, check_shape
@@ -274,7 +275,8 @@ def plot_confusion_matrix(cm, ax=None, title=None, class_names=None):
                 dark = errors[i, j] > 0.6 * max(errors.max(), 1)
                 ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize="small",
                         fontweight="bold" if i == j else "normal", color="white" if dark else "black")
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="misclassified examples")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="misclassified examples",
+                       ticks=MaxNLocator(integer=True))
     ax.set_xticks(range(C), names)
     ax.set_yticks(range(C), names)
     ax.set(xlabel="predicted class", ylabel="true class")
