@@ -8,6 +8,8 @@ Modules:
     bn_net    a deep multi-class network with batch norm run by the student's batch-norm functions
               (train, forward, predict, running/population statistics), and the gradient check
               of a batch-norm backward (numerical_gradients, expect_gradients)
+    classify  around the student's own softmax (11): C-class spiral data, a training loop taking
+              the four softmax functions as hooks, confusion matrix, C-class decision regions, image grid
     train     train(...): one training loop taking the student's functions as hooks
     tuning    a digits network to tune (config dicts), DigitsTask.evaluate(config, budget) for
               search methods, map_parallel (configs trained on several cores)
@@ -27,6 +29,6 @@ W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness only from an
 np.random.Generator passed as ``rng``.
 """
 
-from dlutils import bn_net, checks, data, layers, model, multiclass, params, plotting, surfaces, train, tuning
+from dlutils import bn_net, checks, classify, data, layers, model, multiclass, params, plotting, surfaces, train, tuning
 
 __version__ = "0.1.0"
