@@ -114,18 +114,21 @@ class ExerciseNeeded(Exception):
         return [f"{BOLD}⏸ {self}{RESET}"]
 
 
+NOT_DEFINED = "not defined yet (run the cell that defines it)"
+NOT_WRITTEN = "not written yet (it still raises NotImplementedError)"
+
+
 def _unfinished_reason(namespace: dict, name: str) -> str | None:
     if name not in namespace:
-        return "not defined yet: run the cell that defines it"
-    fn = namespace[name]
-    code = getattr(fn, "__code__", None)
+        return NOT_DEFINED
+    code = getattr(namespace[name], "__code__", None)
     if code is not None and "NotImplementedError" in code.co_names:
-        return "not written yet: it still raises NotImplementedError"
+        return NOT_WRITTEN
     return None
 
 
 def unfinished(names, namespace: dict) -> dict[str, str]:
-    """name -> why it is not usable yet, for each of ``names`` that is undefined or still the stub."""
+    """name -> why it is not usable yet (``NOT_DEFINED`` or ``NOT_WRITTEN``), for each unfinished one of ``names``."""
     reasons = {name: _unfinished_reason(namespace, name) for name in names}
     return {name: why for name, why in reasons.items() if why}
 
@@ -135,7 +138,11 @@ def _caller_namespace(depth: int = 2) -> dict:
 
 
 def _sentence(missing: dict[str, str]) -> str:
-    return "; ".join(f"`{name}` is {why}" for name, why in missing.items())
+    """E.g. "`a`, `b` not written yet (...); `c` not defined yet (...)"."""
+    groups = {}
+    for name, why in missing.items():
+        groups.setdefault(why, []).append(f"`{name}`")
+    return "; ".join(f"{', '.join(names)} {why}" for why, names in groups.items())
 
 
 def needs(*names: str) -> None:
@@ -147,8 +154,8 @@ def needs(*names: str) -> None:
     """
     missing = unfinished(names, _caller_namespace())
     if missing:
-        raise ExerciseNeeded(f"This cell uses your exercise(s) {', '.join(missing)}: {_sentence(missing)}. "
-                             "Finish it above, run its cell and its check, then run this cell again.")
+        raise ExerciseNeeded(f"This cell needs exercises you have not finished: {_sentence(missing)}. "
+                             "Finish them above, run their cells and checks, then run this cell again.")
 
 
 def available(*names: str) -> dict:
@@ -160,8 +167,8 @@ def available(*names: str) -> dict:
     namespace = _caller_namespace()
     missing = unfinished(names, namespace)
     if missing:
-        print(f"Not finished yet, so left out: {_sentence(missing)}. "
-              "Finish it above, run its cell, then run this cell again.")
+        print(f"Left out until you finish them: {_sentence(missing)}. "
+              "Finish them above, run their cells, then run this cell again.")
     return {name: namespace[name] for name in names if name not in missing}
 
 

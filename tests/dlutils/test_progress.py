@@ -69,13 +69,13 @@ def test_errors_in_the_students_own_code_keep_their_traceback(ran):
 def test_needs_names_each_unfinished_exercise_without_a_traceback(ran):
     error, text = _error(ran["needs"])
     assert error.ename == "ExerciseNeeded" and "Traceback" not in text and len(text.splitlines()) == 1
-    assert "`f` is not written yet: it still raises NotImplementedError" in text
-    assert "`not_defined_anywhere` is not defined yet" in text
+    assert "`f` not written yet (it still raises NotImplementedError)" in text
+    assert "`not_defined_anywhere` not defined yet (run the cell that defines it)" in text
 
 
 def test_available_keeps_the_finished_functions_and_names_the_others(ran):
     out = _text(ran["available"])
-    assert "['h']" in out and "`f` is not written yet" in out
+    assert "['h']" in out and "`f` not written yet" in out
 
 
 def test_score_view_reports_what_the_check_cells_recorded(ran):
