@@ -133,4 +133,5 @@ def test_student_lab_shows_validate_and_no_instructor_tools():
     text = re.sub(r"\x1b\[[0-9;]*m", "", server.stdout + server.stderr)
     for extension in ("formgrader", "assignment_list", "course_list"):
         assert f"nbgrader.server_extensions.{extension} disabled" in text, text
-    assert "nbgrader.server_extensions.validate_assignment enabled" in text
+    assert "grader.validate_dialog enabled" in text  # Validate, its dialog leading with the message
+    assert "nbgrader.server_extensions.validate_assignment disabled" in text
