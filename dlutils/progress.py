@@ -75,6 +75,7 @@ def check_failure_lines(exc: BaseException, tb=None) -> list[str] | None:
         import linecache
 
         source = linecache.getline(frame.f_code.co_filename, lineno, frame.f_globals).strip()
+        source = source if len(source) <= 72 else source[:71] + "…"
         lines.append(f"  (the check that failed: line {lineno} of this cell" + (f": {source})" if source else ")"))
     return lines
 

@@ -1,20 +1,16 @@
 """Validate's failure dialog leads with the message: grader.validate_dialog on nbgrader's real Validator."""
 from __future__ import annotations
 
+import runpy
+
 from pathlib import Path
 
 from grader.notebooks import make_submission, write_notebook
 from grader.validate_dialog import message_first
 
 REPO = Path(__file__).resolve().parents[2]
-WRONG_EWMA = '''def ewma(theta, beta, bias_correction=False):
-    theta = np.asarray(theta, dtype=float)
-    v, v_t = np.zeros(theta.shape), 0.0
-    for t in range(1, theta.size + 1):
-        v_t = (1 - beta) * v_t + beta * theta[t - 1]
-        v[t - 1] = v_t
-    return v
-'''
+# The e2e catalogue's wrong ewma: it feeds the bias-corrected value back into the recursion.
+WRONG_EWMA = runpy.run_path(str(REPO / "tests/e2e/wrong_06_exponentially_weighted_averages.py"))["WRONG"]["ewma"]
 
 
 def test_message_first_reorders_a_failed_cell_and_leaves_the_rest():
@@ -41,7 +37,7 @@ def test_validate_of_a_wrong_answer_shows_the_check_message_first(tmp_path):
     result = message_first({"success": True, "value": Validator().validate(str(path))})
     (failed,) = result["value"]["failed"]
     first_line = failed["source"].splitlines()[0]
-    assert first_line.startswith("✗ ewma([20, 22, 21], 0.9): values differ"), failed["source"]
-    assert "this looks like: beta and 1 - beta swapped" in failed["source"]
+    assert first_line.startswith("✗ ewma([20, 22, 21], 0.9, bias_correction=True): values differ"), failed["source"]
+    assert "this looks like: the corrected value was fed back into the recursion" in failed["source"]
     assert "checks.py" not in failed["source"] and "Traceback" not in failed["source"]
     assert failed["error"].startswith("in this cell:")
