@@ -95,14 +95,38 @@ def _stale(nb: NotebookNode):
         yield index, magics, body[1:] if body and GUARD.match(body[0]) else body, want
 
 
+IMPORT = "from dlutils import progress"
+IMPORTED = re.compile(r"^\s*(from dlutils import .*\bprogress\b|import dlutils\.progress)", re.M)
+
+
+def _missing_import(nb: NotebookNode) -> bool:
+    """Guards are needed but no code cell before the first of them imports ``progress`` from dlutils."""
+    guarded = needed(nb)
+    return bool(guarded) and not any(c.cell_type == "code" and IMPORTED.search(c.source)
+                                     for c in nb.cells[:min(guarded)])
+
+
 def problems(nb: NotebookNode) -> list[str]:
-    return [f"{grade_id(nb.cells[index]) or f'cell {index}'!r}: its first line (after magics) must be `{want}`"
-            for index, _, _, want in _stale(nb)]
+    found = [f"{grade_id(nb.cells[index]) or f'cell {index}'!r}: its first line (after magics) must be `{want}`"
+             for index, _, _, want in _stale(nb)]
+    if _missing_import(nb):
+        found.append(f"no cell imports progress: add `{IMPORT}` to the setup cell")
+    return found
 
 
 def refresh(nb: NotebookNode) -> bool:
-    """Add or update the guard line of every provided cell that needs exercises; True if anything changed."""
+    """Add or update the guard line of every provided cell that needs exercises; True if anything changed.
+
+    Also adds ``from dlutils import progress`` after the last import of the setup cell
+    (the first code cell) when no cell imports it.
+    """
     stale = list(_stale(nb))
     for index, magics, body, want in stale:
         nb.cells[index].source = "\n".join(magics + [want] + body)
-    return bool(stale)
+    missing = _missing_import(nb)
+    if missing:
+        setup = next(c for c in nb.cells if c.cell_type == "code")
+        lines = setup.source.split("\n")
+        last = max((i for i, line in enumerate(lines) if line.startswith(("import ", "from "))), default=-1)
+        setup.source = "\n".join(lines[:last + 1] + [IMPORT] + lines[last + 1:])
+    return bool(stale) or missing

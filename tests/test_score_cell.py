@@ -73,3 +73,12 @@ def test_needed_follows_names_through_earlier_provided_cells():
     nb.cells = [code("def f(x):\n    return x", metadata={"nbgrader": {"solution": True, "grade_id": "f"}}),
                 code("y = f(1)"), code("z = y + 1"), code("y = 2\nprint(y)"), code("print(y)")]
     assert demo_guard.needed(nb) == {1: ["f"], 2: ["f"]}  # cell 3 rebinds y: from there on it carries nothing
+
+
+def test_a_notebook_with_guards_but_no_progress_import_gets_one():
+    nb = read_notebook(REPO / "solutions/week1/01_setting_up.ipynb")
+    setup = nb.cells[1]
+    setup.source = setup.source.replace(", progress", "")
+    assert demo_guard.problems(nb) == ["no cell imports progress: add `from dlutils import progress` to the setup cell"]
+    assert demo_guard.refresh(nb) and "from dlutils import progress" in setup.source
+    assert not demo_guard.problems(nb) and not demo_guard.refresh(nb)
