@@ -82,3 +82,12 @@ def test_a_notebook_with_guards_but_no_progress_import_gets_one():
     assert demo_guard.problems(nb) == ["no cell imports progress: add `from dlutils import progress` to the setup cell"]
     assert demo_guard.refresh(nb) and "from dlutils import progress" in setup.source
     assert not demo_guard.problems(nb) and not demo_guard.refresh(nb)
+
+
+def test_an_introduction_without_the_how_to_paragraph_is_reported_and_conform_adds_it():
+    nb = read_notebook(SOLUTIONS[0])
+    intro = nb.cells[0]
+    intro.source = intro.source.replace(conform.HOW_TO, "").rstrip()
+    assert "the introduction lacks the how-to paragraph (grader.conform.HOW_TO)" in conform.problems(nb)
+    assert conform.conform(nb) == ["how-to paragraph in the introduction"]
+    assert intro.source.endswith(conform.HOW_TO) and not conform.problems(nb)
