@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/init_explorer.py [--repeat N]
 
-"before": what the explorer did until issue 12, a new figure per move, a forward and
-backward pass on all 1000 examples (model.layer_statistics) and a tight bounding box
-(two renders). "after": what 02's explorer cell does now, one figure redrawn in place,
-a forward pass on 250 examples, fixed margins (one render). Both make the PNG that
-plotting.show sends. Prints the median per move and the ratio; nothing is written.
-The browser round trip is benchmarks/widget_latency.py.
+"before": what the explorer did until issue 12 (widgets.interact with an inline PNG): a
+new figure per move, a forward and backward pass on all 1000 examples
+(model.layer_statistics) and a tight bounding box (two renders). "after": what 02's
+explorer does now per move: a forward pass on 250 examples and one Agg render of the
+same figure, moved in place (ipympl renders with Agg and sends the image, as here).
+Prints the median per move and the ratio; nothing is written. The browser round trip
+is benchmarks/widget_latency.py.
 """
 from __future__ import annotations
 

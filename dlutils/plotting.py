@@ -46,19 +46,17 @@ def use_course_style():
     )
 
 
-def show(fig, alt, *, tight=True):
+def show(fig, alt):
     """Display ``fig`` as a PNG with alt text, then close it.
 
     The output carries the PNG with metadata {"image/png": {"alt": alt}} and the
     text "[figure] <alt>", which screen readers and text-only outputs show.
-    ``tight=False`` keeps the figure's own margins: one render instead of two, for a
-    widget that redraws the same figure on every slider move.
     """
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("alt: expected a sentence saying what the figure shows, got an empty text")
     buffer = io.BytesIO()
     # No "Software" stamp: the PNG then depends only on what is drawn.
-    fig.savefig(buffer, format="png", bbox_inches="tight" if tight else None, metadata={"Software": None})
+    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
     # Closing stops the inline backend from drawing the same figure a second time.
     plt.close(fig)
     data = {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": "[figure] " + alt}
