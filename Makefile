@@ -11,7 +11,27 @@ PYTEST_ARGS ?=
 
 .PHONY: install lab test release release-check lock clean-venv
 
-install: $(STAMP)
+# Students see nbgrader's Validate button and nothing of the instructor's: these
+# JupyterLab plugins and server extensions are switched off inside .venv only
+# (sys-prefix config). Instructors keep them in an environment of their own (README).
+INSTRUCTOR_PLUGINS := @jupyter/nbgrader:formgrader @jupyter/nbgrader:assignment-list \
+	@jupyter/nbgrader:course-list @jupyter/nbgrader:create-assignment @jupyter/nbgrader:menu
+INSTRUCTOR_SERVER_EXTENSIONS := nbgrader.server_extensions.formgrader \
+	nbgrader.server_extensions.assignment_list nbgrader.server_extensions.course_list
+# Validate is served by grader.validate_dialog: nbgrader's handler, its dialog leading with the message.
+STUDENT_LAB := $(VENV)/.student-lab-stamp
+
+install: $(STAMP) $(STUDENT_LAB)
+
+$(STUDENT_LAB): $(STAMP) Makefile
+	$(BIN)/jupyter labextension disable --level=sys_prefix $(INSTRUCTOR_PLUGINS) >/dev/null 2>&1
+	$(BIN)/jupyter labextension lock --level=sys_prefix $(INSTRUCTOR_PLUGINS) >/dev/null 2>&1
+	$(BIN)/jupyter server extension disable --sys-prefix $(INSTRUCTOR_SERVER_EXTENSIONS) \
+	    nbgrader.server_extensions.validate_assignment >/dev/null 2>&1
+	@mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
+	@echo '{"ServerApp": {"jpserver_extensions": {"grader.validate_dialog": true}}}' \
+	    > $(VENV)/etc/jupyter/jupyter_server_config.d/grader.validate_dialog.json
+	@touch $@
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

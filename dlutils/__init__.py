@@ -18,6 +18,8 @@ Modules:
               shift_images (augmentation)
     plotting  palette, course style, show(fig, alt) and plot helpers
     checks    expect_* checks for notebook test cells, raising CheckFailure
+    progress  what a student sees: failed checks as messages, needs(...) for demos that use
+              unfinished exercises, the score view at the end of each notebook
     surfaces  2-D cost surfaces with their gradients (bowl, saddle, plateau, Rosenbrock-like)
     ewma_explorer  widget: moving averages of a noisy series with and without bias
               correction, from the student's ewma (imported on its own: it needs ipywidgets)
@@ -27,8 +29,21 @@ Modules:
 Conventions: X is (n_x, m) with one example per column, Y is (1, m),
 W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness only from an
 np.random.Generator passed as ``rng``.
+
+What dlutils holds, and why some notebooks keep their own copies: dlutils holds no
+answer to a graded exercise of an earlier notebook (a student's grade must come from
+what they wrote, and a later notebook must not hand out an earlier answer), unless a
+later notebook needs it as a tool. So a later notebook that needs an earlier answer as
+a tool (He initialization in 03 and 07, mini-batches in 07 and 08) defines it in a
+provided, collapsed cell, and those copies are identical: the same source text in every
+notebook, kept so by ``tests/test_notebooks.py::test_provided_copies_are_identical``.
+``multiclass`` is the one tool ahead of its exercise: 10_batch_norm trains 10-class digits
+before students write softmax in 11, and 12-13 build on it; hidden tests never call it.
 """
 
-from dlutils import bn_net, checks, classify, data, layers, model, multiclass, params, plotting, surfaces, train, tuning
+from dlutils import (bn_net, checks, classify, data, layers, model, multiclass, params, plotting, progress, surfaces,
+                     train, tuning)
+
+progress.install()  # message-only check failures and the score record, in an IPython kernel
 
 __version__ = "0.1.0"

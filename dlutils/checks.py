@@ -12,7 +12,16 @@ from dlutils._validate import fmt_shape
 
 
 class CheckFailure(AssertionError):
-    """A notebook check failed; the message says what differs and why it may."""
+    """A notebook check failed; the message says what differs and why it may.
+
+    In a notebook it is shown as that message and the failing line of the check
+    cell, without frames of this module (see ``dlutils.progress``).
+    """
+
+    def _render_traceback_(self):  # IPython's hook for how an exception is shown
+        from dlutils.progress import _render
+
+        return _render(self)
 
 
 def _n(x):
@@ -298,7 +307,11 @@ def expect_statistics(samples, name, *, mean=None, var=None, rel_tol=0.05, abs_t
 
 
 def passed(what):
-    """Print the one line a test cell shows when all its checks passed."""
+    """Print the one line a test cell shows when all its checks passed.
+
+    Every test cell ends with ``checks.passed("<name>")``: the score view
+    (``dlutils.progress``) knows the cell by that call.
+    """
     print(f"✓ {what}: all visible checks passed")
 
 

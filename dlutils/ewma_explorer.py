@@ -148,6 +148,7 @@ class EwmaExplorer:
             canvas.header_visible = False
             canvas.footer_visible = False
             canvas.resizable = False
+            canvas.toolbar_position = "right"  # on the left, shown on hover, it covered the y-axis label
             view = canvas
         else:
             view = widgets.HTML("<i>This figure is live only with the ipympl backend: run "

@@ -20,6 +20,7 @@ biases visibly moves along w1 only.
 """
 
 import io
+import textwrap
 from typing import NamedTuple
 
 import numpy as np
@@ -100,7 +101,7 @@ def _call(functions, name, *args):
     """Call the student's function ``name``; any exception becomes a _StudentError naming it."""
     fn = functions.get(name)
     if fn is None:
-        raise _StudentError(f"{name} was not given to the explorer")
+        raise _StudentError(f"{name} is not written yet: write it above, run its cell, then run this cell again")
     try:
         return fn(*args)
     except NotImplementedError:
@@ -200,7 +201,9 @@ _GRID = 160  # contour grid resolution: drawn once per surface
 class OptimizerExplorer:
     """GD, momentum, RMSprop and Adam paths side by side on a chosen 2-D cost surface.
 
-    Pass the student's functions by their contract names (``FUNCTION_NAMES``).
+    Pass the student's functions by their contract names (``FUNCTION_NAMES``), e.g.
+    ``OptimizerExplorer(**progress.available(*FUNCTION_NAMES))``: a function left out
+    (not written yet) blanks only the panels that need it, which say so.
     Controls (attributes): ``surface`` (Dropdown "surface"), ``learning_rate``
     (FloatLogSlider "learning rate"), ``beta1`` (FloatSlider "β₁ (momentum)"),
     ``beta2`` (SelectionSlider "β₂ (RMSprop)"), ``play`` (Play "step") linked to
@@ -222,10 +225,6 @@ class OptimizerExplorer:
         if unknown:
             raise ValueError(f"unexpected argument(s) {', '.join(unknown)}; "
                              f"the explorer takes {', '.join(FUNCTION_NAMES)}")
-        missing = [name for name in FUNCTION_NAMES if name not in functions]
-        if missing:
-            raise ValueError(f"missing argument(s) {', '.join(missing)}: pass each of your functions, "
-                             "e.g. OptimizerExplorer(update_parameters_gd=update_parameters_gd, ...)")
         for name, fn in functions.items():
             if not callable(fn):
                 raise ValueError(f"{name}: expected your function, got {type(fn).__name__}")
@@ -282,7 +281,7 @@ class OptimizerExplorer:
             ax.set_xlabel("w1 (W1)")
         for ax in grid[:, 0]:
             ax.set_ylabel("w2 (b1)")
-        self.axes["GD"].legend(loc="lower right", fontsize="x-small", framealpha=0.9)
+        self.axes["GD"].legend(loc="lower right", fontsize="small", framealpha=0.9)
         self._canvas_is_widget = isinstance(self.fig.canvas, widgets.DOMWidget)
         if self._canvas_is_widget:
             for attr, value in (("header_visible", False), ("footer_visible", False), ("resizable", False),
@@ -380,7 +379,8 @@ class OptimizerExplorer:
             marker.set_data([self.start[0]], [self.start[1]])
         notes = []
         for name, path in self.paths.items():
-            self.notes[name].set_text(path.error or "")
+            # Wrapped to fit inside its panel; the full message is in the status line below.
+            self.notes[name].set_text(textwrap.fill(path.error or "", 34))
             self.notes[name].set_visible(path.error is not None)
             if path.error is not None:
                 notes.append(f"<b>{name}</b>: {_escape(path.error)}")

@@ -4,6 +4,8 @@ nbval compares a fresh run against the outputs stored in ``solutions/``, so
 those outputs must come from a clean top-to-bottom run. This writes them
 without what changes on every run (cell timings, widget model state), and
 writes nothing at all when a cell fails, so a notebook is never left half run.
+Before running, it conforms the notebook (``grader.conform``): the score view that
+ends it, the guard line of each demo cell, long provided cells collapsed.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from nbclient.exceptions import CellExecutionError
 from . import config as grader_config
 from .errors import PipelineError, UsageError
 from .notebooks import write_notebook
+from .conform import conform
 
 CELL_TIMEOUT = 600
 
@@ -40,6 +43,9 @@ def execute(paths: list[Path], root: Path) -> int:
             raise UsageError(f"{path}: student notebooks in notebooks/ carry no outputs; "
                              "execute the solutions notebook and run `python -m grader release`")
         nb = nbformat.read(path, as_version=4)
+        changed = conform(nb)  # score view from the test cells' points, demo guards, collapsed cells
+        if changed:
+            print(f"{path.name}: updated {', '.join(changed)}")
         client = notebook_client(nb, path, record_timing=False,
                                  store_widget_state=True)  # False trips nbclient on Output widgets
         start = time.perf_counter()

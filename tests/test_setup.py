@@ -111,3 +111,27 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in readme and re.search(r"^make test\s*$", ci, re.M), (
         ".ci/run must call `make test`, the test command the README gives"
     )
+
+
+INSTRUCTOR_PLUGINS = ("formgrader", "assignment-list", "course-list", "create-assignment", "menu")
+
+
+def test_student_lab_shows_validate_and_no_instructor_tools():
+    """`make install` switches nbgrader's instructor panels off inside .venv; Validate stays."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jupyter = Path(sys.executable).parent / "jupyter"
+    lab = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True, text=True, timeout=120)
+    listing = lab.stdout + lab.stderr
+    disabled = listing.split("Disabled extensions:", 1)[1] if "Disabled extensions:" in listing else ""
+    for plugin in INSTRUCTOR_PLUGINS:
+        assert f"@jupyter/nbgrader:{plugin}\n" in disabled + "\n", f"{plugin} is enabled in the student lab:\n{listing}"
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled
+    server = subprocess.run([str(jupyter), "server", "extension", "list"], capture_output=True, text=True, timeout=120)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", server.stdout + server.stderr)
+    for extension in ("formgrader", "assignment_list", "course_list"):
+        assert f"nbgrader.server_extensions.{extension} disabled" in text, text
+    assert "grader.validate_dialog enabled" in text  # Validate, its dialog leading with the message
+    assert "nbgrader.server_extensions.validate_assignment disabled" in text

@@ -164,8 +164,12 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def lab_server(notebooks: list[Path], startup_timeout: float = 120):
-    """Serve output-free copies of ``notebooks`` (repo-relative layout kept) from a temporary root."""
+def lab_server(notebooks: list[Path], startup_timeout: float = 120, extra: dict | None = None):
+    """Serve output-free copies of ``notebooks`` (repo-relative layout kept) from a temporary root.
+
+    ``extra`` maps a relative path to a notebook (NotebookNode) made by the test, e.g. a
+    student's partial work, written into the root as it is.
+    """
     jupyter = Path(sys.executable).parent / "jupyter"
     if not jupyter.exists():
         raise RuntimeError(f"{jupyter} not found: run `make install` to set up .venv")
@@ -176,6 +180,9 @@ def lab_server(notebooks: list[Path], startup_timeout: float = 120):
         for path in notebooks:
             path = Path(path).resolve()
             _copy_without_outputs(path, root / path.relative_to(REPO))
+        for relpath, nb in (extra or {}).items():
+            (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, root / relpath)
         settings = tmp / "lab-settings"
         for name, values in LAB_SETTINGS.items():
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
@@ -270,6 +277,10 @@ PAGE_SCRIPT = r"""
 })();
 """
 
+# How JupyterLab 4 renders an error output (and stderr text, which the notebooks never print).
+# (Not application/vnd.jupyter.error: that selector matched nothing, so failures went unseen.)
+ERROR_OUTPUT = "[data-mime-type='application/vnd.jupyter.stderr']"
+
 # Where the plot is, relative to a widget's root.
 IPYMPL_CANVAS = ".jupyter-matplotlib-canvas-div canvas:first-child"
 INLINE_PNG = ".jp-OutputArea-output img"
@@ -314,6 +325,15 @@ def open_and_run(page, server: LabServer, relpath: str, root: str, timeout: floa
 
     Raises AssertionError with the traceback text if a cell fails.
     """
+    open_notebook(page, server, relpath, timeout)
+    errors = run_all(page, timeout)
+    if errors.count():
+        raise AssertionError(f"a cell of {relpath} failed in the browser:\n{errors.first.inner_text()}")
+    page.locator(root).first.wait_for(state="visible", timeout=timeout * 1000)
+
+
+def open_notebook(page, server: LabServer, relpath: str, timeout: float = 120) -> None:
+    """Open ``relpath`` and wait until its kernel is idle and the page is connected to it."""
     page.goto(server.notebook_url(relpath))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout * 1000)
     deadline = time.monotonic() + timeout
@@ -325,21 +345,44 @@ def open_and_run(page, server: LabServer, relpath: str, root: str, timeout: floa
     # ...and for the page to be connected to it (the toolbar's indicator, hidden or not, says idle).
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached",
                            timeout=timeout * 1000)
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
+def wait_for_run(page, timeout: float = 120):
+    """Wait until no cell is queued or running, or one failed; returns the error outputs (a Locator)."""
     # Queued and running cells show [*]; the run is over when none does (or a cell failed).
     page.wait_for_function(
         """() => {
           const prompts = [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')];
           const done = prompts.length && prompts.every(p => !p.textContent.includes('*'));
-          return done || document.querySelector("[data-mime-type='application/vnd.jupyter.error']");
-        }""",
+          return done || document.querySelector(ERROR_OUTPUT);
+        }""".replace("ERROR_OUTPUT", json.dumps(ERROR_OUTPUT)),
         timeout=timeout * 1000,
     )
-    errors = page.locator("[data-mime-type='application/vnd.jupyter.error']")
-    if errors.count():
-        raise AssertionError(f"a cell of {relpath} failed in the browser:\n{errors.first.inner_text()}")
-    page.locator(root).first.wait_for(state="visible", timeout=timeout * 1000)
+    return page.locator(ERROR_OUTPUT)
+
+
+def run_all(page, timeout: float = 120):
+    """Run > Run All Cells; returns the error outputs (a Locator) once the run is over or stopped."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    # Started: some cell is queued, running or done (before that, every prompt is empty and
+    # the run would look over already).
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]"
+        ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))", timeout=timeout * 1000)
+    return wait_for_run(page, timeout)
+
+
+def run_cell(page, index: int, timeout: float = 120) -> None:
+    """Run the notebook's cell number ``index`` (0-based, as in the file) alone, as Ctrl+Enter does."""
+    cell = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-InputPrompt").first.click()  # selects the cell in command mode, even when collapsed
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function(
+        "(cell) => !cell.querySelector('.jp-InputPrompt').textContent.includes('*')"
+        " && /\\[\\d+\\]/.test(cell.querySelector('.jp-InputPrompt').textContent)",
+        arg=cell.element_handle(), timeout=timeout * 1000)
 
 
 def signature(root, plot: str) -> str:

@@ -12,7 +12,7 @@ must match the whole label); Play widgets, which show no label, by position.
 """
 from __future__ import annotations
 
-from lab_harness import INLINE_PNG, Choose, Play, Scenario, Slide, Toggle
+from lab_harness import Choose, Play, Scenario, Slide, Toggle
 
 SCENARIOS = [
     # A small ipympl figure made for this test: proves the harness on any branch.
@@ -22,12 +22,11 @@ SCENARIOS = [
         root=".dl-fixture-explorer",
         steps=(Slide("β"), Toggle("bias correction")),
     ),
-    # Week 1's initialization explorer: widgets.interact redrawing an inline PNG.
+    # Week 1's initialization explorer: one ipympl figure redrawn in place.
     Scenario(
         name="week1_initialization",
         notebook="solutions/week1/02_initialization.ipynb",
-        root=".widget-interact",
-        plot=INLINE_PNG,
+        root=".dl-init-explorer",
         steps=(Slide("scale"), Slide("depth"), Choose("initializer", "He")),
     ),
     Scenario(
