@@ -17,6 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+# --no-sandbox only where bubblewrap cannot run: this test checks scores (tests/attacks checks isolation)
+from system_tools import sandbox_args
+
 from grader.notebooks import grade_id, is_solution_cell, is_test_cell, make_submission, read_notebook, write_notebook
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,13 +29,6 @@ HERE = Path(__file__).resolve().parent
 def cli(*args, timeout=1800):
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
-
-
-def sandbox_args() -> list[str]:
-    """``--no-sandbox`` only where bubblewrap cannot run: this test checks scores (tests/attacks checks isolation)."""
-    from grader.sandbox import unavailable
-
-    return ["--no-sandbox"] if unavailable() else []
 
 
 def rows(path):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from grader_testkit import make_course, submit_class
+from grader_testkit import make_course, submit_class, use_sandbox
 
 
 @pytest.fixture
@@ -42,5 +42,5 @@ def graded_class(class_workspace, tmp_path_factory) -> Graded:
     shutil.copytree(class_workspace, ws)
     out: list[str] = []
     errors: list[str] = []
-    assert autograde(ws, "demo", echo=out.append, warn=errors.append) == 0, out + errors
+    assert autograde(ws, "demo", echo=out.append, warn=errors.append, sandbox=use_sandbox()) == 0, out + errors
     return Graded(ws, out)

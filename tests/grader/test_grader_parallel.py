@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from grader_testkit import KILL_KERNEL, gradebook_rows, run_cli, submit, tree_bytes
+from grader_testkit import KILL_KERNEL, gradebook_rows, run_cli, submit, tree_bytes, use_sandbox
 from nbgrader.api import Gradebook
 
 from grader import grading
@@ -42,6 +42,7 @@ def _copy(ws: Path, tmp_path: Path, name: str = "ws") -> Path:
 def _grade(ws: Path, **options) -> tuple[int, list[str], list[str]]:
     out: list[str] = []
     err: list[str] = []
+    options.setdefault("sandbox", use_sandbox())
     code = autograde(ws, "demo", echo=out.append, warn=err.append, **options)
     return code, out, err
 

@@ -11,6 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 from grader_testkit import run_cli
+from system_tools import skip_without_sandbox, use_sandbox
 
 from grader import _wire
 from grader.checks import _common, initialization
@@ -305,8 +306,8 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_CODE)])
     client = NotebookClient(nb, timeout=60, kernel_name="python3",   # owns (and so cleans up) its kernel
-                            kernel_manager_class=AsyncKernelManager if sandbox.unavailable()
-                            else sandbox.SandboxKernelManager)
+                            kernel_manager_class=sandbox.SandboxKernelManager if use_sandbox()
+                            else AsyncKernelManager)
     client.stop_reason = lambda: "the kernel exited"
     with client.setup_kernel():
         client.execute_cell(nb.cells[0], 0)
@@ -340,8 +341,7 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
 def test_a_sandbox_that_cannot_start_says_why(monkeypatch, slow_reader):
     from grader import sandbox
 
-    if sandbox.unavailable():
-        pytest.skip(f"no bubblewrap sandbox here: {sandbox.unavailable()}")
+    skip_without_sandbox("starting a sandbox")
     if slow_reader:
         # on a busy machine bwrap can exit before the thread reading its stderr has run:
         # the error must still carry bwrap's message, not "no message from bwrap"
