@@ -134,10 +134,35 @@ def unavailable(bwrap: str = "bwrap") -> str | None:
             detail = (done.stderr or done.stdout).strip().splitlines()
             return (f"bubblewrap is installed ({path}) but a test program could not run in the sandbox "
                     f"(exit {done.returncode}: {detail[-1] if detail else 'no output'}); "
-                    "user namespaces may be disabled (see sysctl kernel.unprivileged_userns_clone)")
+                    + start_failure_cause(done.stderr or done.stdout))
+    except SandboxError as exc:
+        return str(exc)
     finally:
         run.cleanup()
     return None
+
+
+# What bwrap or the kernel says when it cannot start, and what that means for the instructor.
+_CAUSES = (
+    (("No permissions to create new namespace", "setting up uid map", "Creating new namespace failed",
+      "unprivileged_userns_clone", "Operation not permitted"),
+     "this machine does not let unprivileged users create user namespaces (see sysctl "
+     "kernel.unprivileged_userns_clone, or kernel.apparmor_restrict_unprivileged_userns on Ubuntu 24.04)"),
+    (("execvp", "No such file or directory"),
+     "a file the kernel needs is not visible inside the sandbox (the Python environment is bound "
+     "read-only by its real path: is it behind a link or on a file system bwrap cannot bind?)"),
+    (("ModuleNotFoundError", "No module named"),
+     "the kernel's Python started but could not import a package it needs; list packages outside "
+     "the Python environment in c.Sandbox.packages"),
+)
+
+
+def start_failure_cause(message: str) -> str:
+    """The likely cause of a sandbox that did not start, from bwrap's (or Python's) last words."""
+    for needles, cause in _CAUSES:
+        if any(n in message for n in needles):
+            return cause
+    return "bwrap's message above says why"
 
 
 # ------------------------------------------------------------------ one sandbox
@@ -180,6 +205,20 @@ def _python_dirs(packages: list[str]) -> list[Path]:
     kept = sorted(d for d in dirs if d != usr and usr not in d.parents)
     # drop folders inside another kept folder
     return [d for d in kept if not any(o != d and o in d.parents for o in kept)]
+
+
+# Where the sandbox puts its own file systems: Python or a package the kernel needs cannot live there.
+_PRIVATE = ("/proc", "/dev", HOME, RUN)
+
+
+def _check_visible(folders: list[Path]) -> None:
+    """Refuse, naming the folder, when the kernel's Python would be hidden by the sandbox's own mounts."""
+    for folder in folders:
+        for private in _PRIVATE:
+            if folder == Path(private) or Path(private) in folder.parents:
+                raise SandboxError(
+                    f"the kernel needs {folder}, but the sandbox mounts its own {private} there; move the "
+                    "Python environment (or the package) elsewhere, or grade trusted work with --no-sandbox")
 
 
 def _trusted_package_dir() -> Path:
@@ -347,8 +386,17 @@ class SandboxRun:
             if "--disable-userns" in _bwrap_help(self.bwrap):
                 args += ["--disable-userns"]
         python = _python_dirs(list(limits.packages))
+        _check_visible(python)
+        # The private file systems first: a later mount hides whatever an earlier one put at or
+        # below the same path, and a clone or venv under /tmp (CI, scratch checkouts) must stay
+        # visible on top of the sandbox's own empty /tmp.
+        args += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(limits.tmp_mb * mib), "--tmpfs", "/dev/shm",
+                 "--perms", "1777", "--size", str(limits.tmp_mb * mib), "--tmpfs", "/tmp",
+                 "--perms", "0755", "--dir", "/home",
+                 "--perms", "0777", "--size", str(limits.work_mb * mib), "--tmpfs", HOME]
         # bwrap would create missing parent folders readable by root only
-        for ancestor in ["/etc", "/home", "/run"] + [a for a in _ancestors(python) if a not in ("/etc", "/home", "/run")]:
+        for ancestor in ["/etc", "/run"] + [a for a in _ancestors(python) if a not in ("/etc", "/home", "/run")]:
             args += ["--perms", "0755", "--dir", ancestor]
         args += _host_layout_args()
         args += ["--ro-bind", str(passwd), "/etc/passwd", "--ro-bind", str(group), "/etc/group"]
@@ -360,11 +408,7 @@ class SandboxRun:
                 # the grader package (and its hidden checks) must not be readable by students' code
                 args += ["--perms", "0000", "--tmpfs", str(trusted), "--remount-ro", str(trusted)]
                 break
-        args += ["--proc", "/proc", "--dev", "/dev",
-                 "--perms", "1777", "--size", str(limits.tmp_mb * mib), "--tmpfs", "/dev/shm",
-                 "--perms", "1777", "--size", str(limits.tmp_mb * mib), "--tmpfs", "/tmp",
-                 "--perms", "0777", "--size", str(limits.work_mb * mib), "--tmpfs", HOME,
-                 "--perms", "0755", "--dir", RUN,
+        args += ["--perms", "0755", "--dir", RUN,
                  "--perms", "0777", "--size", str(1 * mib), "--tmpfs", IPC_DIR,
                  "--ro-bind", str(launch_file), f"{RUN}/launch.json"]
         if self.view is not None:
@@ -423,7 +467,9 @@ class SandboxRun:
                 self.kill()
             # bwrap has exited, but its last words may still sit in the pipe: read them first
             self._drainer.join(timeout=5)
-            raise SandboxError("the sandbox did not start: " + (self.stderr_tail() or "no message from bwrap"))
+            tail = self.stderr_tail()
+            raise SandboxError(f"the sandbox did not start: {tail or 'no message from bwrap'} "
+                               f"({start_failure_cause(tail)})")
         self.child_pid = int(data["child-pid"])
         self.pid_namespace = f"pid:[{data['pid-namespace']}]" if "pid-namespace" in data else None
         self.deadline = deadline

@@ -7,6 +7,7 @@ import io
 import time
 import types
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -359,3 +360,16 @@ def test_a_sandbox_that_cannot_start_says_why(monkeypatch, slow_reader):
     finally:
         run.cleanup()
     assert not run.tmp.exists()
+
+
+def test_a_sandbox_start_failure_names_its_real_cause():
+    from grader import sandbox
+
+    missing = sandbox.start_failure_cause("bwrap: execvp /tmp/clone/.venv/bin/python: No such file or directory")
+    assert "not visible inside the sandbox" in missing and "namespace" not in missing
+    userns = sandbox.start_failure_cause("bwrap: setting up uid map: Permission denied")
+    assert "user namespaces" in userns
+    # a Python environment where the sandbox mounts its own file systems is refused, naming both
+    with pytest.raises(sandbox.SandboxError, match="needs /home/student/venv, but the sandbox mounts its own /home/student"):
+        sandbox._check_visible([Path("/usr/lib/python3"), Path("/home/student/venv")])
+    sandbox._check_visible([Path("/tmp/clone/.venv"), Path("/home/me/.venv")])  # fine: bound over the private /tmp
