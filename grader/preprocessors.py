@@ -58,8 +58,11 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 from traitlets import Bool
 from traitlets.config import Config
 
+from .notebooks import read_notebook
 from .remote import KernelSession
 from .sandbox import Sandbox, SandboxKernelManager
+from .skipping import REASON as SKIP_REASON
+from .skipping import skipped_ids
 from .trusted import run_hidden, split_hidden
 
 FAILURE_NAME = "HiddenTestFailure"
@@ -170,6 +173,9 @@ class SecureExecute(Execute):
 
     sandboxed = Bool(True, help="Run the kernel in a bubblewrap sandbox (grader.sandbox). "
                      "False runs it as a plain local kernel: only for trusted work.").tag(config=True)
+    skip_marked_cells = Bool(True, help="Do not run the source's locked cells tagged "
+                             "grader-skip-in-grading (experiments and demos no grade depends on; "
+                             "grader.skipping).").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -267,11 +273,15 @@ class SecureExecute(Execute):
         self._stopped: str | None = None
         self._session: KernelSession | None = None
 
-        # 1. hidden tests out of every cell that came from the instructor
+        # 1. hidden tests out of every cell that came from the instructor; cells no grade depends on
         self._hidden: dict[int, str | None] = {}
+        skippable = self._skippable(resources) if self.skip_marked_cells else set()
+        self._skipped: set[int] = set()
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or not _from_instructor(cell):
                 continue
+            if nbgrader_utils.is_locked(cell) and _grade_id(cell) in skippable:
+                self._skipped.add(index)
             visible, hidden = split_hidden(cell.source)
             cell.source = visible
             if _is_test_cell(cell):
@@ -308,6 +318,9 @@ class SecureExecute(Execute):
 
     def _run_cell(self, cell: NotebookNode, resources: Any, index: int) -> None:
         if cell.cell_type != "code":
+            return
+        if index in self._skipped:
+            cell.outputs = [new_output("stream", name="stdout", text=f"[{SKIP_REASON}]\n")]
             return
         test = index in self._hidden
         if not self._stopped and time.monotonic() >= self._deadline:
@@ -381,6 +394,17 @@ class SecureExecute(Execute):
         except Exception:
             return None, None
 
+    def _skippable(self, resources: Any) -> set[str]:
+        """grade_ids the instructor's source notebook marks as not needed for grading (grader.skipping);
+        read from the source, never from the submission."""
+        source, _ = self._course_dirs(resources)
+        try:
+            path = source / f"{resources['nbgrader']['notebook']}.ipynb"
+            return skipped_ids(read_notebook(path))
+        except Exception as exc:  # no source notebook here: run everything
+            self.log.debug("no cells skipped: %s", exc)
+            return set()
+
     def _search_path(self, resources: Any) -> list[str]:
         source, _ = self._course_dirs(resources)
         return [str(source)] if source is not None and source.is_dir() else []
@@ -407,7 +431,7 @@ class SecureExecute(Execute):
 # ------------------------------------------------------------------ the switch
 
 
-def secure_config(cfg: Config, *, sandbox: bool = True) -> Config:
+def secure_config(cfg: Config, *, sandbox: bool = True, skip_marked_cells: bool = True) -> Config:
     """Make ``cfg`` (an nbgrader ``Config``) grade with the preprocessors of this module.
 
     ``sandbox=False`` keeps hidden tests in the grader but runs the kernel
@@ -420,6 +444,8 @@ def secure_config(cfg: Config, *, sandbox: bool = True) -> Config:
     cfg.Autograde.autograde_preprocessors = [SecureExecute, IgnorePattern, ClearMetadataPreprocessor,
                                              LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     cfg.SecureExecute.sandboxed = sandbox
+    if not skip_marked_cells:
+        cfg.SecureExecute.skip_marked_cells = False
     return cfg
 
 

@@ -250,6 +250,7 @@ def autograde(
     warn: Echo = _stderr,
     progress_stream=None,
     sandbox: bool = True,
+    run_all_cells: bool = False,
 ) -> int:
     """Autograde every submission of ``assignment`` (or only ``students``'s).
 
@@ -261,7 +262,8 @@ def autograde(
     the workspace's gradebook and ``autograded/`` here, one student at a
     time. Hidden tests run in the grader against the students' kernels
     (``grader.preprocessors``); ``sandbox=False`` runs those kernels without
-    bubblewrap (trusted work only). Returns 0 when every submission was
+    bubblewrap (trusted work only); ``run_all_cells`` runs the cells the source
+    marks as not needed for grading too (:mod:`grader.skipping`). Returns 0 when every submission was
     graded, 1 if any could not be.
     """
     from nbgrader.api import Gradebook
@@ -313,7 +315,8 @@ def autograde(
     elif scheduler is None and jobs == 1 and cores > 1 and len(students) >= 10:
         warn(f"tip: --jobs {cores} grades {cores} submissions at once on this machine")
 
-    bundle = build_bundle(ws.path, ws.config, ws.db_url, ws.course_id, assignment, sandbox=sandbox)
+    bundle = build_bundle(ws.path, ws.config, ws.db_url, ws.course_id, assignment, sandbox=sandbox,
+                          skip_marked_cells=not run_all_cells)
     progress = Progress(len(students), f"grading {assignment}", stream=progress_stream)
     note = progress.write if progress.live else warn
     ignore = list(_coursedir(ws.config).ignore)

@@ -131,10 +131,10 @@ def test_merged_gradebook_matches_nbgrader_grading_in_the_workspace(class_worksp
 
     ws = _copy(class_workspace, tmp_path)
     students = ["alice", "bob", "carol", "erin"]  # plain nbgrader fails on dave's and frank's broken files
+    cfg = workspace_config(ws)
+    cfg.SecureExecute.sandboxed = use_sandbox()
     for student in students:
-        run = run_converter(
-            Autograde, workspace_config(ws), assignment_id="demo", student_id=student, force=True, create_student=True
-        )
+        run = run_converter(Autograde, cfg, assignment_id="demo", student_id=student, force=True, create_student=True)
         assert run.success, run.errors
     ours = [row for row in serial[0] if row[1] in students]
     assert gradebook_rows(ws) == ours
