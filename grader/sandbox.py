@@ -221,6 +221,27 @@ def _check_visible(folders: list[Path]) -> None:
                     "Python environment (or the package) elsewhere, or grade trusted work with --no-sandbox")
 
 
+@functools.lru_cache(maxsize=8)
+def precompile(packages: tuple[str, ...]) -> None:
+    """Bytecode of the extra packages kernels import (``dlutils``), written where Python looks for it.
+
+    Inside the sandbox they are read-only, so a kernel cannot cache what it
+    compiles: without this every kernel compiled them again at start. (The
+    environment's own packages got their bytecode when pip installed them.)
+    Once per process; a folder that cannot be written is left as it is.
+    """
+    import compileall
+
+    site = {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix)}
+    for folder in _python_dirs(list(packages)):
+        if str(folder) in site or not folder.is_dir():
+            continue
+        try:
+            compileall.compile_dir(str(folder), quiet=2, workers=1)
+        except OSError:
+            pass
+
+
 def _trusted_package_dir() -> Path:
     return Path(__file__).resolve().parent
 
@@ -387,6 +408,7 @@ class SandboxRun:
                 args += ["--disable-userns"]
         python = _python_dirs(list(limits.packages))
         _check_visible(python)
+        precompile(tuple(limits.packages))
         # The private file systems first: a later mount hides whatever an earlier one put at or
         # below the same path, and a clone or venv under /tmp (CI, scratch checkouts) must stay
         # visible on top of the sandbox's own empty /tmp.
