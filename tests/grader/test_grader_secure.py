@@ -287,6 +287,12 @@ def lying():
 
 def refuses(x):
     raise ValueError(f"x must be positive, got {x}")
+
+
+def halves(x):
+    if x < 0:
+        raise ValueError(f"x must be positive, got {x}")
+    return x / 2
 '''
 
 
@@ -336,6 +342,17 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
             RemoteFunction("refuses", session)(-1)
         with pytest.raises(NameError):
             RemoteFunction("never_defined", session)()
+
+        # many calls in one round trip: results in order, the first failure raised where it happened
+        each = _common.call_each(RemoteFunction("halves", session), [((x,), {}) for x in (2, 4, -1, 8)])
+        assert [next(each), next(each)] == [1.0, 2.0]
+        with pytest.raises(ValueError, match="got -1"):
+            next(each)
+        assert list(_common.call_each(RemoteFunction("halves", session), [((6,), {})] * 3)) == [3.0] * 3
+        with pytest.raises(AssertionError, match="global random generator"):
+            _common.expect_uses_only_rng(
+                lambda r: list(_common.call_each(RemoteFunction("global_draws", session), [(([3, 2], r), {})])),
+                "global_draws", _common.dicts_equal)
 
 
 @pytest.mark.parametrize("slow_reader", [False, True], ids=["prompt-reader", "slow-reader"])
