@@ -161,7 +161,7 @@ def workspace_config_file_text() -> str:
         "",
         "# Students' work is untrusted, also when graded by plain `nbgrader autograde` or the",
         "# formgrader: hidden tests run in the grader, students' kernels in a bubblewrap sandbox",
-        "# (grader/preprocessors.py). Limits: c.Sandbox.wall_seconds, memory_mb, ... (README).",
+        "# (grader/secure/preprocessors.py). Limits: c.Sandbox.wall_seconds, memory_mb, ... (README).",
         "from grader.preprocessors import secure_config  # noqa: E402",
         "",
         "secure_config(c)",

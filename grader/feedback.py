@@ -40,10 +40,10 @@ from ._nbgrader import run_converter
 from .errors import UsageError
 from .grading import replace_tree
 from .notebooks import is_test_cell, notebook_text, read_notebook
+from .secure.trusted import BEGIN as BEGIN_HIDDEN
+from .secure.trusted import split_hidden
 from .workspace import find_assignment, open_workspace
 
-BEGIN_HIDDEN = "BEGIN HIDDEN TESTS"
-END_HIDDEN = "END HIDDEN TESTS"
 
 Echo = Callable[[str], None]
 
@@ -54,19 +54,8 @@ def _stderr(message: str) -> None:
 
 def strip_hidden_tests(source: str) -> tuple[str, list[str]]:
     """``source`` without its hidden-test blocks, and the lines that were cut (markers excluded)."""
-    kept: list[str] = []
-    hidden: list[str] = []
-    inside = False
-    for line in source.split("\n"):
-        if BEGIN_HIDDEN in line:
-            inside = True
-        elif END_HIDDEN in line:
-            inside = False
-        elif inside:
-            hidden.append(line)
-        else:
-            kept.append(line)
-    return "\n".join(kept), hidden
+    visible, hidden = split_hidden(source)
+    return visible, [] if hidden is None else hidden[:-1].split("\n")
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

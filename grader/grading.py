@@ -263,11 +263,11 @@ def autograde_config(course: Path, *, sandbox: bool = True, skip_marked_cells: b
     copy of its ``nbgrader_config.py`` in ``course``), with every path pinned
     inside ``course``, so that nothing the workspace configured (say an
     absolute ``db_url``) can lead a worker to the real gradebook, then the
-    secure pipeline (:func:`grader.preprocessors.secure_config`: hidden tests
+    secure pipeline (:func:`grader.secure.preprocessors.secure_config`: hidden tests
     in the grader, the kernel in a bubblewrap sandbox unless ``sandbox`` is
     False). This is the one place that decides how submissions are executed.
     """
-    from .preprocessors import secure_config
+    from .secure.preprocessors import secure_config
 
     cfg = grader_config.workspace_config(course)
     cfg.CourseDirectory.root = str(course)

@@ -130,7 +130,7 @@ def problems(nb: NotebookNode) -> list[str]:
     A tag on a cell that cannot be skipped (not locked, a solution or a test
     cell) is a problem too.
     """
-    from .trusted import split_hidden
+    from .secure.trusted import split_hidden
 
     found: list[str] = []
     skipped = skipped_ids(nb)

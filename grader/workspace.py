@@ -261,7 +261,7 @@ def autograde(
     one with ``jobs`` workers, default one per core). Results are merged into
     the workspace's gradebook and ``autograded/`` here, one student at a
     time. Hidden tests run in the grader against the students' kernels
-    (``grader.preprocessors``); ``sandbox=False`` runs those kernels without
+    (``grader.secure.preprocessors``); ``sandbox=False`` runs those kernels without
     bubblewrap (trusted work only); ``run_all_cells`` runs the cells the source
     marks as not needed for grading too (:mod:`grader.skipping`). Returns 0 when every submission was
     graded, 1 if any could not be.
@@ -269,7 +269,7 @@ def autograde(
     from nbgrader.api import Gradebook
 
     ws = open_workspace(workspace)
-    _check_sandbox(ws, sandbox, warn)  # --- secure grading (grader.sandbox)
+    _check_sandbox(ws, sandbox, warn)  # --- secure grading (grader.secure.sandbox)
     with Gradebook(ws.db_url, ws.course_id) as gb:
         notebooks = sorted(nb.name for nb in find_assignment(gb, assignment).notebooks)
     if not notebooks:
@@ -380,7 +380,7 @@ def find_assignment(gb, assignment: str):
 
 def _check_sandbox(ws: Workspace, sandbox: bool, warn: Echo) -> None:
     """Refuse to grade untrusted work without a working sandbox, unless told to (``--no-sandbox``)."""
-    from .sandbox import Sandbox, unavailable
+    from .secure.sandbox import Sandbox, unavailable
 
     if not sandbox:
         warn("WARNING: --no-sandbox: students' code runs unconfined, as you, with access to this "

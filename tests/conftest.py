@@ -12,7 +12,7 @@ from system_tools import REQUIRE_SANDBOX, _required
 
 def pytest_configure(config) -> None:
     if _required(REQUIRE_SANDBOX):
-        from grader.sandbox import unavailable
+        from grader.secure.sandbox import unavailable
 
         problem = unavailable()
         if problem:

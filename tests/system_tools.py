@@ -24,7 +24,7 @@ def _required(variable: str) -> bool:
 
 def sandbox_problem() -> str | None:
     """Why the bubblewrap sandbox cannot run here (``None``: it can); fails the test where it is required."""
-    from grader.sandbox import unavailable
+    from grader.secure.sandbox import unavailable
 
     problem = unavailable()
     if problem and _required(REQUIRE_SANDBOX):

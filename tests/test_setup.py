@@ -115,7 +115,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_missing_sandbox_or_chromium_skips_here_but_fails_under_ci(monkeypatch):
     import system_tools
-    from grader import sandbox
+    from grader.secure import sandbox
 
     monkeypatch.setattr(sandbox, "unavailable", lambda *a: "bwrap is not installed")
     monkeypatch.delenv(system_tools.REQUIRE_SANDBOX, raising=False)

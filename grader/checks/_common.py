@@ -75,7 +75,7 @@ def expect_normal(samples: np.ndarray, std: float, name: str,
 
 
 # When the student's function runs in another process (the secure autograder,
-# grader/remote.py), NumPy's global generator that matters is that process's:
+# grader/secure/remote.py), NumPy's global generator that matters is that process's:
 # inside expect_uses_only_rng, each remote call appends here whether it moved.
 _global_rng_reports: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "global_rng_reports", default=None)

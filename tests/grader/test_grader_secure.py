@@ -14,11 +14,11 @@ import pytest
 from grader_testkit import run_cli
 from system_tools import skip_without_sandbox, use_sandbox
 
-from grader import _wire
+from grader.secure import _wire
 from grader.checks import _common, initialization
-from grader.preprocessors import NormalizeCells, SecureExecute, secure_config
-from grader.remote import RemoteFunction, Unsupported, _check_reply, mirror, student_exception
-from grader.trusted import split_hidden
+from grader.secure.preprocessors import NormalizeCells, SecureExecute, secure_config
+from grader.secure.remote import RemoteFunction, Unsupported, _check_reply, mirror, student_exception
+from grader.secure.trusted import split_hidden
 from traitlets.config import Config
 
 
@@ -152,6 +152,11 @@ def test_split_hidden_follows_nbgrader():
     assert hidden == 'import grader.checks\ngrader.checks.run("f", f)\n'
     assert split_hidden("print(1)") == ("print(1)", None)
     assert split_hidden("a\n### BEGIN HIDDEN TESTS\nsecret()") == ("a", "secret()\n")
+    # an END line outside a block disappears too (nbgrader removes it from the release), in the
+    # kernel's code and in the feedback alike: both use this one parser
+    assert split_hidden("a\n### END HIDDEN TESTS\nb") == ("a\nb", None)
+    from grader.feedback import strip_hidden_tests
+    assert strip_hidden_tests("a\n### END HIDDEN TESTS\nb") == ("a\nb", [])
 
 
 # ------------------------------------------------------------------ replies and mirroring
@@ -301,8 +306,8 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
     import nbformat
     from nbclient import NotebookClient
 
-    from grader import remote, sandbox
-    from grader.remote import KernelSession
+    from grader.secure import remote, sandbox
+    from grader.secure.remote import KernelSession
 
     probes_file = tmp_path / "probes.py"
     probes_file.write_text(PROBE_SOURCE)
@@ -357,7 +362,7 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("slow_reader", [False, True], ids=["prompt-reader", "slow-reader"])
 def test_a_sandbox_that_cannot_start_says_why(monkeypatch, slow_reader):
-    from grader import sandbox
+    from grader.secure import sandbox
 
     skip_without_sandbox("starting a sandbox")
     if slow_reader:
@@ -380,7 +385,7 @@ def test_a_sandbox_that_cannot_start_says_why(monkeypatch, slow_reader):
 
 
 def test_a_sandbox_start_failure_names_its_real_cause():
-    from grader import sandbox
+    from grader.secure import sandbox
 
     missing = sandbox.start_failure_cause("bwrap: execvp /tmp/clone/.venv/bin/python: No such file or directory")
     assert "not visible inside the sandbox" in missing and "namespace" not in missing

@@ -1,10 +1,10 @@
 """Calling a student's function that lives in another process: the student's kernel.
 
-The hidden checks run in the grader (see :mod:`grader.trusted`); the student's
+The hidden checks run in the grader (see :mod:`grader.secure.trusted`); the student's
 function runs in the student's kernel. A :class:`RemoteFunction` stands for
 it in the checks: calling it
 
-1. encodes the arguments as plain data (:mod:`grader._wire`: arrays, numbers,
+1. encodes the arguments as plain data (:mod:`grader.secure._wire`: arrays, numbers,
    strings, ``None``, lists/tuples/dicts, ``np.random.Generator`` states,
    probes from ``grader.checks.probes`` by name, other student functions by
    name);
@@ -44,7 +44,7 @@ from . import _wire
 
 MIME = "application/vnd.improving-dnn.grader-reply+json"
 _WIRE_SOURCE = Path(_wire.__file__).read_text(encoding="utf-8")
-_PROBES_FILE = Path(__file__).resolve().parent / "checks" / "probes.py"
+_PROBES_FILE = Path(__file__).resolve().parents[1] / "checks" / "probes.py"
 
 # Runs in the student's kernel after the source of _wire.py, in a fresh namespace.
 _STUB = r'''
@@ -314,7 +314,7 @@ async def _alive(km: Any) -> bool:
 
 
 def _probes_namespace() -> dict:
-    from .checks import probes
+    from ..checks import probes
 
     return vars(probes)
 
@@ -385,7 +385,7 @@ class RemoteFunction:
         arguments afterwards (they are not copied back). Yields the results one by one and raises
         what the first failing call raised where calling one by one would have.
         """
-        from .checks import _common
+        from ..checks import _common
 
         reports = _common.watching_global_rng()
         reply = self._session.call(self.name, (), {}, watch_global_rng=reports is not None, batch=list(calls))
@@ -401,7 +401,7 @@ class RemoteFunction:
             raise Unsupported(f"the grader could not read what your kernel sent back for `{self.name}`")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from .checks import _common
+        from ..checks import _common
 
         reports = _common.watching_global_rng()
         reply = self._session.call(self.name, args, kwargs, watch_global_rng=reports is not None)
