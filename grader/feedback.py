@@ -29,27 +29,20 @@ import copy
 import html
 import json
 import re
-import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 
 from ._nbgrader import run_converter
+from .console import Echo
+from .console import stderr as _stderr
 from .errors import UsageError
 from .grading import replace_tree
 from .notebooks import is_test_cell, notebook_text, read_notebook
 from .secure.trusted import BEGIN as BEGIN_HIDDEN
 from .secure.trusted import split_hidden
 from .workspace import find_assignment, open_workspace
-
-
-Echo = Callable[[str], None]
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 def strip_hidden_tests(source: str) -> tuple[str, list[str]]:

@@ -159,7 +159,7 @@ def build_bundle(workspace: Path, config: Config, db_url: str, course_id: str, a
     coursedir = CourseDirectory(config=config, log=logging.getLogger("grader.quiet"))
     source_dir = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
     ignore = shutil.ignore_patterns(*coursedir.ignore)
-    source = _read_tree(source_dir, ignore)
+    source = read_tree(source_dir, ignore)
     config_text = (workspace / "nbgrader_config.py").read_text(encoding="utf-8")
     gradebook = template_gradebook(db_url, course_id, assignment)
     return AssignmentBundle(assignment, course_id, str(workspace), config_text, source, gradebook, sandbox,
@@ -345,7 +345,7 @@ def _grade(bundle: AssignmentBundle, job: SubmissionJob) -> GradingOutcome:
                         late_submission_penalty=nb.late_submission_penalty,
                     )
                 )
-        outcome.files = _as_if_graded_in(bundle.workspace, course, _read_tree(course / "autograded" / student / a))
+        outcome.files = _as_if_graded_in(bundle.workspace, course, read_tree(course / "autograded" / student / a))
         return outcome
 
 
@@ -586,7 +586,7 @@ def _write_tree(directory: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-def _read_tree(directory: Path, ignore: Callable | None = None) -> dict[str, bytes]:
+def read_tree(directory: Path, ignore: Callable | None = None) -> dict[str, bytes]:
     """Regular files under ``directory`` (symlinks are not followed), POSIX relative paths."""
     files: dict[str, bytes] = {}
     if not directory.is_dir():

@@ -23,10 +23,8 @@ import json
 import logging
 import os
 import shutil
-import sys
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,16 +32,12 @@ from traitlets.config import Config
 
 from . import config as grader_config
 from ._nbgrader import prepare_environment, run_converter
+from .console import Echo, format_table
+from .console import number as _num
+from .console import stderr as _stderr
 from .errors import PipelineError, UsageError
 from .grading import SubmissionJob, available_cores, build_bundle, merge_outcome, run_jobs
 from .progress import Progress
-
-Echo = Callable[[str], None]
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
-
 
 # ------------------------------------------------------------------ init
 
@@ -492,16 +486,6 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
 
-def format_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Plain-text columns separated by two spaces (the last column is not padded)."""
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        cells = [str(v).ljust(w) for v, w in zip(row[:-1], widths[:-1], strict=True)] + [str(row[-1])]
-        lines.append("  ".join(cells).rstrip())
-    return lines
-
-
 # ---------------------------------------------------------------- export
 
 GRADES_COLUMNS = ["student", "assignment", "score", "max_score"]
@@ -554,9 +538,3 @@ def export(workspace: Path | None, *, output: Path | None = None, echo: Echo = p
                 writer.writerow([_num(v) if isinstance(v, float | int) else v for v in row])
         echo(f"wrote {path} ({len(rows)} row(s))")
     return 0
-
-
-def _num(value: float | int | None) -> str:
-    """``3`` for 3.0, ``2.5`` for 2.5 (rounded to 6 decimals), ``0`` for None."""
-    v = round(float(value or 0), 6)
-    return str(int(v)) if v.is_integer() else repr(v)
