@@ -28,11 +28,6 @@ from traitlets.config.loader import PyFileConfigLoader
 
 COURSE_ID = "improving-dnn"
 
-# nbgrader 0.6 removed the ``db_assignments`` option; the gradebook is filled
-# through its API instead (``grader init`` adds these, ``nbgrader db assignment
-# add`` does the same by hand).
-ASSIGNMENTS = ("week1", "week2", "week3")
-
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 # Settings that hold wherever the course is built or graded. Keys are

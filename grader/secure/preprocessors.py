@@ -58,7 +58,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 from traitlets import Bool
 from traitlets.config import Config
 
-from ..notebooks import read_notebook
+from ..notebooks import grade_id, is_test_cell, read_notebook
 from ..skipping import REASON as SKIP_REASON
 from ..skipping import skipped_ids
 from .remote import KernelSession
@@ -127,8 +127,7 @@ class NormalizeCells(NbGraderPreprocessor):
             cell_id = _free_id(nb, f"restored-{name}")
             cell = new_code_cell(sources[name][1], id=cell_id, metadata={"nbgrader": canonical(name)})
             target = name.removeprefix("test_")
-            where = next((i for i, c in enumerate(nb.cells)
-                          if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == target), None)
+            where = next((i for i, c in enumerate(nb.cells) if grade_id(c) == target), None)
             nb.cells.insert(len(nb.cells) if where is None else where + 1, cell)
             present.append(name)
         return nb, resources
@@ -150,17 +149,9 @@ def _error(name: str, message: str) -> NotebookNode:
     return new_output("error", ename=name, evalue=message, traceback=[f"\x1b[0;31m{name}\x1b[0m: {message}"])
 
 
-def _is_test_cell(cell: NotebookNode) -> bool:
-    return cell.cell_type == "code" and nbgrader_utils.is_grade(cell) and not nbgrader_utils.is_solution(cell)
-
-
 def _from_instructor(cell: NotebookNode) -> bool:
     """Cells whose source OverwriteCells restored from the source (locked or graded tests)."""
-    return nbgrader_utils.is_locked(cell) or _is_test_cell(cell)
-
-
-def _grade_id(cell: NotebookNode) -> str | None:
-    return (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+    return nbgrader_utils.is_locked(cell) or (cell.cell_type == "code" and is_test_cell(cell))
 
 
 def _failed(cell: NotebookNode) -> bool:
@@ -218,7 +209,7 @@ class SecureExecute(Execute):
         if index is None:
             where = "earlier"
         else:
-            name = _grade_id(self.nb.cells[index])
+            name = grade_id(self.nb.cells[index])
             where = f"in cell {index + 1}" + (f" ({name})" if name else "")
         self._stopped = f"grading stopped {where}: {reason}"
         if self._session is not None:
@@ -280,11 +271,11 @@ class SecureExecute(Execute):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or not _from_instructor(cell):
                 continue
-            if nbgrader_utils.is_locked(cell) and _grade_id(cell) in skippable:
+            if nbgrader_utils.is_locked(cell) and grade_id(cell) in skippable:
                 self._skipped.add(index)
             visible, hidden = split_hidden(cell.source)
             cell.source = visible
-            if _is_test_cell(cell):
+            if is_test_cell(cell):
                 self._hidden[index] = hidden
             elif hidden is not None:
                 self.log.warning("cell %d is not a test cell but has hidden tests; they were removed "
@@ -292,7 +283,7 @@ class SecureExecute(Execute):
         for index, hidden in self._hidden.items():
             if hidden is None:
                 self.log.warning("test cell %s has no hidden tests: its score depends only on code that "
-                                 "runs in the student's kernel", _grade_id(nb.cells[index]))
+                                 "runs in the student's kernel", grade_id(nb.cells[index]))
 
         start = time.monotonic()
         self._deadline = start + self.limits.wall_seconds
@@ -374,7 +365,7 @@ class SecureExecute(Execute):
             return
         verdict = run_hidden(hidden, self._session, search_path=self._search_path(resources))
         if verdict.instructor_note:
-            self.log.warning("%s: %s", _grade_id(cell), verdict.instructor_note)
+            self.log.warning("%s: %s", grade_id(cell), verdict.instructor_note)
         if not verdict.passed:
             cell.outputs.append(_error(STOPPED_NAME if verdict.stopped else FAILURE_NAME, verdict.message))
         if verdict.stopped:
