@@ -299,7 +299,7 @@ def _jobs(text: str) -> int:
 
 
 def _cmd_autograde(args: argparse.Namespace) -> int:
-    from .workspace import autograde
+    from .autograde import autograde
 
     return autograde(
         args.workspace,

@@ -36,7 +36,7 @@ class Graded(NamedTuple):
 @pytest.fixture(scope="session")
 def graded_class(class_workspace, tmp_path_factory) -> Graded:
     """The demo class graded once, one submission at a time (kernels: only in slow tests)."""
-    from grader.workspace import autograde
+    from grader.autograde import autograde
 
     ws = tmp_path_factory.mktemp("graded") / "ws"
     shutil.copytree(class_workspace, ws)

@@ -15,7 +15,8 @@ from grader import grading
 from grader.config import workspace_config
 from grader.grading import CellComment, CellGrade, GradingOutcome, NotebookOutcome, SubmissionJob
 from grader.notebooks import make_submission
-from grader.workspace import autograde, open_workspace
+from grader.autograde import autograde
+from grader.workspace import open_workspace
 
 
 def _autograded(ws: Path) -> dict[str, object]:

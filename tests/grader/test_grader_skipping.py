@@ -80,7 +80,8 @@ def test_release_refuses_a_skip_that_could_change_a_grade(course):
 
 @pytest.mark.slow
 def test_skipped_cells_are_not_run_say_so_and_change_no_score(tmp_path):
-    from grader.workspace import autograde, init
+    from grader.autograde import autograde
+    from grader.workspace import init
 
     root = make_course(tmp_path / "repo")
     path = root / "solutions/demo/01_demo.ipynb"
