@@ -46,9 +46,10 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: install
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
-# Unit, pipeline and end-to-end tests, then every solutions notebook through
-# nbval (stored text outputs must match a fresh top-to-bottom run).
+# Lint (ruff, configured in pyproject.toml), unit, pipeline and end-to-end tests, then every
+# solutions notebook through nbval (stored text outputs must match a fresh top-to-bottom run).
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/python -m pytest --nbval solutions --nbval-current-env \
 	    --nbval-sanitize-with grader/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)

@@ -173,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
         "working sandbox",
     )
     p.add_argument(
+        "--run-all-cells",
+        action="store_true",
+        help="also run the cells the instructor tagged grader-skip-in-grading (experiments and demos "
+        "no grade depends on; skipped by default, which is several times faster: same scores)",
+    )
+    p.add_argument(
         "--jobs",
         "-j",
         type=_jobs,
@@ -293,7 +299,7 @@ def _jobs(text: str) -> int:
 
 
 def _cmd_autograde(args: argparse.Namespace) -> int:
-    from .workspace import autograde
+    from .autograde import autograde
 
     return autograde(
         args.workspace,
@@ -303,6 +309,7 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         verbose=args.verbose,
         sandbox=not args.no_sandbox,
+        run_all_cells=args.run_all_cells,
     )
 
 

@@ -31,28 +31,22 @@ import os
 import re
 import shutil
 import stat
-import sys
 import time
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .errors import UsageError
-from .grading import _read_tree, replace_tree
-from .workspace import find_assignment, format_table, open_workspace, validate_notebook_bytes
-
-Echo = Callable[[str], None]
+from .console import Echo, format_table
+from .console import stderr as _stderr
+from .grading import read_tree, replace_tree
+from .workspace import find_assignment, open_workspace, validate_notebook_bytes
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 RESUBMITTED = re.compile(r"-\d+$")  # Canvas: 02_initialization-1.ipynb
 MAX_NOTEBOOK_BYTES = 50 * 2**20  # a course notebook with outputs is a few MB
 MAX_ZIP_ENTRIES = 10_000
 SKIPPED = ("__MACOSX", ".ipynb_checkpoints")
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 @dataclass
@@ -143,7 +137,7 @@ def collect(
             continue
         target = ws.submitted / student / assignment
         names = ", ".join(Path(n).stem for n in sorted(entry.notebooks))
-        existing = _read_tree(target) if target.exists() else None
+        existing = read_tree(target) if target.exists() else None
         if existing == entry.notebooks:
             rows.append([student, names, sources, "unchanged"])
             continue

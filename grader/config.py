@@ -28,11 +28,6 @@ from traitlets.config.loader import PyFileConfigLoader
 
 COURSE_ID = "improving-dnn"
 
-# nbgrader 0.6 removed the ``db_assignments`` option; the gradebook is filled
-# through its API instead (``grader init`` adds these, ``nbgrader db assignment
-# add`` does the same by hand).
-ASSIGNMENTS = ("week1", "week2", "week3")
-
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 # Settings that hold wherever the course is built or graded. Keys are
@@ -161,7 +156,7 @@ def workspace_config_file_text() -> str:
         "",
         "# Students' work is untrusted, also when graded by plain `nbgrader autograde` or the",
         "# formgrader: hidden tests run in the grader, students' kernels in a bubblewrap sandbox",
-        "# (grader/preprocessors.py). Limits: c.Sandbox.wall_seconds, memory_mb, ... (README).",
+        "# (grader/secure/preprocessors.py). Limits: c.Sandbox.wall_seconds, memory_mb, ... (README).",
         "from grader.preprocessors import secure_config  # noqa: E402",
         "",
         "secure_config(c)",

@@ -29,44 +29,26 @@ import copy
 import html
 import json
 import re
-import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 
 from ._nbgrader import run_converter
+from .console import Echo
+from .console import stderr as _stderr
 from .errors import UsageError
 from .grading import replace_tree
 from .notebooks import is_test_cell, notebook_text, read_notebook
+from .secure.trusted import BEGIN as BEGIN_HIDDEN
+from .secure.trusted import split_hidden
 from .workspace import find_assignment, open_workspace
-
-BEGIN_HIDDEN = "BEGIN HIDDEN TESTS"
-END_HIDDEN = "END HIDDEN TESTS"
-
-Echo = Callable[[str], None]
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 def strip_hidden_tests(source: str) -> tuple[str, list[str]]:
     """``source`` without its hidden-test blocks, and the lines that were cut (markers excluded)."""
-    kept: list[str] = []
-    hidden: list[str] = []
-    inside = False
-    for line in source.split("\n"):
-        if BEGIN_HIDDEN in line:
-            inside = True
-        elif END_HIDDEN in line:
-            inside = False
-        elif inside:
-            hidden.append(line)
-        else:
-            kept.append(line)
-    return "\n".join(kept), hidden
+    visible, hidden = split_hidden(source)
+    return visible, [] if hidden is None else hidden[:-1].split("\n")
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -82,6 +82,7 @@ class AssignmentBundle:
     source: dict[str, bytes]  # source/<assignment>/ files, POSIX relative paths
     gradebook: bytes  # SQLite template: the assignment, its notebooks and cells, no students
     sandbox: bool = True  # False only with --no-sandbox (trusted work): kernels run unconfined
+    skip_marked_cells: bool = True  # False only with --run-all-cells (grader.skipping)
 
 
 @dataclass(frozen=True)
@@ -151,17 +152,18 @@ class GradingOutcome:
 
 
 def build_bundle(workspace: Path, config: Config, db_url: str, course_id: str, assignment: str,
-                 *, sandbox: bool = True) -> AssignmentBundle:
+                 *, sandbox: bool = True, skip_marked_cells: bool = True) -> AssignmentBundle:
     """The :class:`AssignmentBundle` of ``assignment`` in a workspace (read only)."""
     from nbgrader.coursedir import CourseDirectory
 
     coursedir = CourseDirectory(config=config, log=logging.getLogger("grader.quiet"))
     source_dir = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
     ignore = shutil.ignore_patterns(*coursedir.ignore)
-    source = _read_tree(source_dir, ignore)
+    source = read_tree(source_dir, ignore)
     config_text = (workspace / "nbgrader_config.py").read_text(encoding="utf-8")
     gradebook = template_gradebook(db_url, course_id, assignment)
-    return AssignmentBundle(assignment, course_id, str(workspace), config_text, source, gradebook, sandbox)
+    return AssignmentBundle(assignment, course_id, str(workspace), config_text, source, gradebook, sandbox,
+                            skip_marked_cells)
 
 
 def template_gradebook(db_url: str, course_id: str, assignment: str) -> bytes:
@@ -254,18 +256,18 @@ def replace_tree(directory: Path, files: dict[str, bytes]) -> None:
 # ------------------------------------------------------ the worker side
 
 
-def autograde_config(course: Path, *, sandbox: bool = True) -> Config:
+def autograde_config(course: Path, *, sandbox: bool = True, skip_marked_cells: bool = True) -> Config:
     """The nbgrader configuration ``Autograde`` runs with in a private course directory.
 
     The workspace's settings (:func:`grader.config.workspace_config` on the
     copy of its ``nbgrader_config.py`` in ``course``), with every path pinned
     inside ``course``, so that nothing the workspace configured (say an
     absolute ``db_url``) can lead a worker to the real gradebook, then the
-    secure pipeline (:func:`grader.preprocessors.secure_config`: hidden tests
+    secure pipeline (:func:`grader.secure.preprocessors.secure_config`: hidden tests
     in the grader, the kernel in a bubblewrap sandbox unless ``sandbox`` is
     False). This is the one place that decides how submissions are executed.
     """
-    from .preprocessors import secure_config
+    from .secure.preprocessors import secure_config
 
     cfg = grader_config.workspace_config(course)
     cfg.CourseDirectory.root = str(course)
@@ -273,7 +275,7 @@ def autograde_config(course: Path, *, sandbox: bool = True) -> Config:
     cfg.CourseDirectory.submitted_directory = "submitted"
     cfg.CourseDirectory.autograded_directory = "autograded"
     cfg.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
-    return secure_config(cfg, sandbox=sandbox)
+    return secure_config(cfg, sandbox=sandbox, skip_marked_cells=skip_marked_cells)
 
 
 # nbgrader sets process-wide environment variables while it grades (and so
@@ -312,7 +314,7 @@ def _grade(bundle: AssignmentBundle, job: SubmissionJob) -> GradingOutcome:
         (course / "gradebook.db").write_bytes(bundle.gradebook)
         _write_tree(course / "source" / a, bundle.source)
         _write_tree(course / "submitted" / student / a, job.files)
-        cfg = autograde_config(course, sandbox=bundle.sandbox)
+        cfg = autograde_config(course, sandbox=bundle.sandbox, skip_marked_cells=bundle.skip_marked_cells)
         with _environment(SINGLE_THREAD_ENV):
             run = run_converter(
                 Autograde,
@@ -343,7 +345,7 @@ def _grade(bundle: AssignmentBundle, job: SubmissionJob) -> GradingOutcome:
                         late_submission_penalty=nb.late_submission_penalty,
                     )
                 )
-        outcome.files = _as_if_graded_in(bundle.workspace, course, _read_tree(course / "autograded" / student / a))
+        outcome.files = _as_if_graded_in(bundle.workspace, course, read_tree(course / "autograded" / student / a))
         return outcome
 
 
@@ -584,7 +586,7 @@ def _write_tree(directory: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-def _read_tree(directory: Path, ignore: Callable | None = None) -> dict[str, bytes]:
+def read_tree(directory: Path, ignore: Callable | None = None) -> dict[str, bytes]:
     """Regular files under ``directory`` (symlinks are not followed), POSIX relative paths."""
     files: dict[str, bytes] = {}
     if not directory.is_dir():

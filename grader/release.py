@@ -111,6 +111,7 @@ def build_release(root: Path, assignments: Iterable[str], *, verbose: bool = Fal
         for assignment in assignments:
             if not source_notebooks(root, assignment):
                 continue
+            _refuse_unsafe_skips(root, assignment)
             result = run_converter(
                 GenerateAssignment,
                 cfg,
@@ -134,6 +135,17 @@ def build_release(root: Path, assignments: Iterable[str], *, verbose: bool = Fal
                 else:
                     files[key] = path.read_bytes()
     return dict(sorted(files.items()))
+
+
+def _refuse_unsafe_skips(root: Path, assignment: str) -> None:
+    """A notebook whose cells tagged grader-skip-in-grading could change a grade is not released."""
+    from .skipping import problems
+
+    found = [f"{SOURCE_DIR}/{assignment}/{path.name}: {problem}"
+             for path in source_notebooks(root, assignment) for problem in problems(read_notebook(path))]
+    if found:
+        raise PipelineError("cells tagged grader-skip-in-grading would change grades; untag them or move "
+                            "what graded cells need out of them:\n  " + "\n  ".join(found))
 
 
 def _normalised(nb: NotebookNode, source: NotebookNode) -> str:

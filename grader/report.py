@@ -17,15 +17,14 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UsageError
 from .notebooks import grade_id, is_test_cell, read_notebook
-from .workspace import _num, find_assignment, format_table, open_workspace
-
-Echo = Callable[[str], None]
+from .console import Echo, format_table
+from .console import number as _num
+from .workspace import find_assignment, open_workspace
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 NO_NOTEBOOK = "(no gradable notebook handed in)"

@@ -135,3 +135,27 @@ def test_student_lab_shows_validate_and_no_instructor_tools():
         assert f"nbgrader.server_extensions.{extension} disabled" in text, text
     assert "grader.validate_dialog enabled" in text  # Validate, its dialog leading with the message
     assert "nbgrader.server_extensions.validate_assignment disabled" in text
+
+
+def test_missing_sandbox_or_chromium_skips_here_but_fails_under_ci(monkeypatch):
+    import system_tools
+    from grader.secure import sandbox
+
+    monkeypatch.setattr(sandbox, "unavailable", lambda *a: "bwrap is not installed")
+    monkeypatch.delenv(system_tools.REQUIRE_SANDBOX, raising=False)
+    monkeypatch.delenv(system_tools.REQUIRE_CHROMIUM, raising=False)
+    assert system_tools.sandbox_args() == ["--no-sandbox"]
+    with pytest.raises(pytest.skip.Exception, match="bwrap is not installed"):
+        system_tools.skip_without_sandbox("the attack suite")
+    with pytest.raises(pytest.skip.Exception, match="no Chromium"):
+        system_tools.skip_without_chromium(None, "browser tests")
+    monkeypatch.setenv(system_tools.REQUIRE_SANDBOX, "1")
+    monkeypatch.setenv(system_tools.REQUIRE_CHROMIUM, "1")
+    with pytest.raises(pytest.fail.Exception, match="GRADER_REQUIRE_SANDBOX is set"):
+        system_tools.sandbox_args()
+    with pytest.raises(pytest.fail.Exception, match="GRADER_REQUIRE_CHROMIUM is set"):
+        system_tools.skip_without_chromium(None, "browser tests")
+    # .ci/run installs both tools, fails when it cannot, and then requires them
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "export GRADER_REQUIRE_SANDBOX=1" in ci and "export GRADER_REQUIRE_CHROMIUM=1" in ci
+    assert "could not install" in ci and "exit 1" in ci

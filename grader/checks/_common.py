@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -17,6 +18,23 @@ def fail(message: str) -> None:
 def call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """Call a student's function on deep copies, so in-place updates are harmless."""
     return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+
+def call_each(fn: Callable, calls: Iterable[tuple[tuple, dict]]) -> Iterator[Any]:
+    """``call(fn, *args, **kwargs)`` for each ``(args, kwargs)`` of ``calls``, results yielded in order.
+
+    A student's function in the kernel gets all the calls in one round trip
+    (``RemoteFunction.call_many``) instead of one each: for checks that call it
+    hundreds of times. Consume each result before the next, as a loop of
+    :func:`call` would.
+    """
+    calls = [(copy.deepcopy(tuple(args)), copy.deepcopy(dict(kwargs))) for args, kwargs in calls]
+    many = getattr(fn, "call_many", None)
+    if many is not None:
+        yield from many(calls)
+    else:
+        for args, kwargs in calls:
+            yield fn(*args, **kwargs)
 
 
 def call_with_inputs(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, tuple, dict]:
@@ -57,7 +75,7 @@ def expect_normal(samples: np.ndarray, std: float, name: str,
 
 
 # When the student's function runs in another process (the secure autograder,
-# grader/remote.py), NumPy's global generator that matters is that process's:
+# grader/secure/remote.py), NumPy's global generator that matters is that process's:
 # inside expect_uses_only_rng, each remote call appends here whether it moved.
 _global_rng_reports: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "global_rng_reports", default=None)

@@ -5,7 +5,7 @@ Everything here is defined at module level from plain data, so a grader that
 calls students' functions in another process can rebuild the same callable
 there from its name and arguments: the secure autograder sends this module's
 source into the student's kernel and rebuilds a probe from its class name and
-the arguments it was constructed with (see ``grader/_wire.py``). So:
+the arguments it was constructed with (see ``grader/secure/_wire.py``). So:
 
 * a probe is a subclass of :class:`Probe` whose ``__init__`` takes only plain
   data (arrays, numbers, strings, ``None``, dicts/lists/tuples of them), or a

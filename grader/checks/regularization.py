@@ -8,7 +8,7 @@ import numpy as np
 from dlutils.checks import CheckFailure, expect_array, expect_dict_of_arrays, expect_scalar
 from dlutils.model import compute_cost
 
-from ._common import call, expect_uses_only_rng, fail
+from ._common import call, call_each, expect_uses_only_rng, fail
 
 # ---------------------------------------------------------------- shared inputs
 
@@ -353,24 +353,29 @@ def check_early_stopping_epoch(early_stopping_epoch: Callable) -> None:
     who = "early_stopping_epoch"
     cases = _EARLY_CASES + _random_cases()
     answers = []
+    asked = []  # (label, costs, patience) of each call, in order
+    calls = []
     for costs, patience in cases:
         shown = costs if len(costs) <= 12 else f"a list of {len(costs)} costs {costs[:6]}..."
         for kind, dev_costs in (("list", list(costs)), ("NumPy array", np.array(costs))):
-            label = f"{who}({shown}, patience={patience}) with dev_costs as a {kind}"
-            try:
-                got = call(early_stopping_epoch, dev_costs, patience)
-            except Exception as error:  # noqa: BLE001 - reported to the student as a failed check
-                raise CheckFailure(f"{label} raised {type(error).__name__}: {error}; dev_costs may be a list "
-                                   "or a 1-D NumPy array") from None
-            if got is None:
-                fail(f"{label} returned None — did you forget `return`?")
-            if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
-                if isinstance(got, (float, np.floating)) and float(got).is_integer():
-                    hint = ": return the epoch as an int, e.g. int(best)"
-                else:
-                    hint = ": return the index (an int) of the epoch, not a cost"
-                fail(f"{label}: expected an int epoch index, got {type(got).__name__} {got!r}{hint}")
-            answers.append((label, costs, patience, int(got)))
+            asked.append((f"{who}({shown}, patience={patience}) with dev_costs as a {kind}", costs, patience))
+            calls.append(((dev_costs, patience), {}))
+    results = call_each(early_stopping_epoch, calls)  # one round trip to a student's kernel, not 100
+    for label, costs, patience in asked:
+        try:
+            got = next(results)
+        except Exception as error:  # noqa: BLE001 - reported to the student as a failed check
+            raise CheckFailure(f"{label} raised {type(error).__name__}: {error}; dev_costs may be a list "
+                               "or a 1-D NumPy array") from None
+        if got is None:
+            fail(f"{label} returned None — did you forget `return`?")
+        if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
+            if isinstance(got, (float, np.floating)) and float(got).is_integer():
+                hint = ": return the epoch as an int, e.g. int(best)"
+            else:
+                hint = ": return the index (an int) of the epoch, not a cost"
+            fail(f"{label}: expected an int epoch index, got {type(got).__name__} {got!r}{hint}")
+        answers.append((label, costs, patience, int(got)))
     wrong = [(label, costs, patience, got) for label, costs, patience, got in answers
              if got != _simulate(costs, patience)[0]]
     if wrong:

@@ -7,7 +7,7 @@ import numpy as np
 
 from dlutils.checks import column_origins, expect_array, expect_partition, expect_shape
 
-from ._common import call, expect_uses_only_rng, fail
+from ._common import call, call_each, expect_uses_only_rng, fail
 
 SPLITS = ("train", "dev", "test")
 
@@ -55,11 +55,14 @@ def _same_splits(a: Any, b: Any) -> bool:
         return False
 
 
-def _expect_random_membership(fn_of_rng: Callable[[np.random.Generator], dict[str, np.ndarray]], who: str,
+def _expect_random_membership(fn: Callable, arguments: Callable[[np.random.Generator], tuple],
+                              membership: Callable[[Any], dict[str, np.ndarray]], who: str,
                               m: int, probabilities: dict[str, float], repeats: int = 300) -> None:
     """Over many generators, each example lands in each split with the right probability.
 
-    ``fn_of_rng(rng)`` returns split name -> indices of the examples it holds.
+    ``fn(*arguments(rng))`` is called once per generator (all in one round
+    trip to a student's kernel: ``_common.call_each``); ``membership`` turns
+    its result into split name -> indices of the examples it holds.
     Tolerance: 5.5 standard errors per (example, split), so a correct
     implementation essentially never fails (about 1e-6 for 60 cells).
     Also counts how often neighbouring examples (i, i + 1) share a split,
@@ -67,8 +70,9 @@ def _expect_random_membership(fn_of_rng: Callable[[np.random.Generator], dict[st
     """
     counts = {s: np.zeros(m) for s in probabilities}
     together = 0
-    for r in range(repeats):
-        where = fn_of_rng(np.random.default_rng(1000 + r))
+    calls = [(arguments(np.random.default_rng(1000 + r)), {}) for r in range(repeats)]
+    for result in call_each(fn, calls):
+        where = membership(result)
         label = np.full(m, -1)
         for k, s in enumerate(probabilities):
             counts[s][where[s]] += 1
@@ -158,12 +162,13 @@ def check_split_dataset(split_dataset: Callable) -> None:
 
     X, Y = _examples(2, 20, seed=6)
 
-    def membership(rng: np.random.Generator) -> dict[str, np.ndarray]:
-        parts = _three_pairs(call(split_dataset, X, Y, (0.5, 0.25, 0.25), rng), who)
+    def membership(result: Any) -> dict[str, np.ndarray]:
+        parts = _three_pairs(result, who)
         expect_partition(parts, X, Y, who)
         return {s: column_origins(parts[s][0], X) for s in SPLITS}
 
-    _expect_random_membership(membership, who, 20, {"train": 0.5, "dev": 0.25, "test": 0.25})
+    _expect_random_membership(split_dataset, lambda rng: (X, Y, (0.5, 0.25, 0.25), rng), membership, who, 20,
+                              {"train": 0.5, "dev": 0.25, "test": 0.25})
 
 
 # ---------------------------------------------------------------- split_sizes
@@ -251,14 +256,15 @@ def check_split_with_extra(split_with_extra: Callable) -> None:
     X_e, Y_e = _examples(2, 5, seed=33, offset=1000.0)
     X_all, Y_all = np.hstack([X_t, X_e]), np.hstack([Y_t, Y_e])
 
-    def membership(rng: np.random.Generator) -> dict[str, np.ndarray]:
-        parts = _three_pairs(call(split_with_extra, X_t, Y_t, X_e, Y_e, 5, 5, rng), who)
+    def membership(result: Any) -> dict[str, np.ndarray]:
+        parts = _three_pairs(result, who)
         expect_partition(parts, X_all, Y_all, who)
         where = {s: column_origins(parts[s][0], X_all) for s in SPLITS}
         where["train"] = where["train"][where["train"] < 20]  # the target part of train
         return where
 
-    _expect_random_membership(membership, f"{who} (target examples)", 20, {"train": 0.5, "dev": 0.25, "test": 0.25})
+    _expect_random_membership(split_with_extra, lambda rng: (X_t, Y_t, X_e, Y_e, 5, 5, rng), membership,
+                              f"{who} (target examples)", 20, {"train": 0.5, "dev": 0.25, "test": 0.25})
 
 
 # ---------------------------------------------------------------- diagnose and next_step

@@ -7,7 +7,8 @@ land in ``artifacts/screenshots/`` (a full-page one, ``*-failure.png``, when a
 step fails). One JupyterLab server and one browser serve the whole module.
 
 Needs a Chromium executable (Debian's ``chromium``; ``.ci/run`` installs it):
-skipped, saying so, when none is found. Set ``CHROMIUM=/path/to/chrome`` to
+skipped, saying so, when none is found (a failure under CI, where
+``GRADER_REQUIRE_CHROMIUM=1``). Set ``CHROMIUM=/path/to/chrome`` to
 choose one.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.notebooks import load_reference_functions
+from reference_functions import load_reference_functions
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 

@@ -194,7 +194,7 @@ def test_wrong_implementations_fail(label):
 
 def test_cases_start_far_from_zero():
     # The start-up bias is only visible when the series is far from 0.
-    for theta, beta in ewma_checks._CASES:
+    for theta, _beta in ewma_checks._CASES:
         assert theta.min() > 10
 
 

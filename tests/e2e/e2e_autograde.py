@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import csv
 import importlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+# --no-sandbox only where bubblewrap cannot run: this test checks scores (tests/attacks checks isolation)
+from system_tools import sandbox_args
 
 from grader.notebooks import grade_id, is_solution_cell, is_test_cell, make_submission, read_notebook, write_notebook
 
@@ -26,13 +30,6 @@ HERE = Path(__file__).resolve().parent
 def cli(*args, timeout=1800):
     return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
-
-
-def sandbox_args() -> list[str]:
-    """``--no-sandbox`` only where bubblewrap cannot run: this test checks scores (tests/attacks checks isolation)."""
-    from grader.sandbox import unavailable
-
-    return ["--no-sandbox"] if unavailable() else []
 
 
 def rows(path):
@@ -65,7 +62,6 @@ def autograde_end_to_end(tmp_path: Path, assignment: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_notebook(nb, path)
 
-    expected: dict[str, float] = {}  # student -> total score
     scores: dict[str, dict[str, float]] = {}  # notebook -> grade_id -> points
     wrong_students: dict[str, tuple[str, str]] = {}  # student -> (notebook, grade_id)
     for solution in notebooks:
@@ -82,6 +78,10 @@ def autograde_end_to_end(tmp_path: Path, assignment: str) -> None:
             submit(student, solution.name, make_submission(release, source, {gid: code}))
             wrong_students[student] = (solution.stem, gid)
     total = sum(sum(s.values()) for s in scores.values())
+
+    # the same class, graded once more running every cell (below): skipping cells must change no score
+    run_all = tmp_path / "course-run-all-cells"
+    shutil.copytree(ws, run_all)
 
     # two workers, as an instructor grading a class would run it: the parallel path, on real notebooks
     done = cli("autograde", assignment, "--workspace", ws, "--jobs", 2, *sandbox_args())
@@ -102,3 +102,12 @@ def autograde_end_to_end(tmp_path: Path, assignment: str) -> None:
             assert got == want, f"{student}: test_{other} scored {got}, expected {want}"
         notebook_total = sum(scores[stem].values())
         assert grades[student] == (notebook_total - scores[stem][gid], total), f"{student}: {grades[student]}"
+
+    # cells tagged grader-skip-in-grading (grader.skipping) change no score of anyone in the catalogue
+    done = cli("autograde", assignment, "--workspace", run_all, "--jobs", 2, "--run-all-cells", *sandbox_args())
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = cli("export", "--workspace", run_all)
+    assert done.returncode == 0, done.stderr
+    every_cell = {(r["student"], r["notebook"], r["grade_id"]): float(r["score"])
+                  for r in rows(run_all / "exercise_scores.csv") if r["assignment"] == assignment}
+    assert every_cell == exercise, {k: (exercise.get(k), v) for k, v in every_cell.items() if exercise.get(k) != v}

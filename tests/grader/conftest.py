@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from grader_testkit import make_course, submit_class
+from grader_testkit import make_course, submit_class, use_sandbox
 
 
 @pytest.fixture
@@ -36,11 +36,11 @@ class Graded(NamedTuple):
 @pytest.fixture(scope="session")
 def graded_class(class_workspace, tmp_path_factory) -> Graded:
     """The demo class graded once, one submission at a time (kernels: only in slow tests)."""
-    from grader.workspace import autograde
+    from grader.autograde import autograde
 
     ws = tmp_path_factory.mktemp("graded") / "ws"
     shutil.copytree(class_workspace, ws)
     out: list[str] = []
     errors: list[str] = []
-    assert autograde(ws, "demo", echo=out.append, warn=errors.append) == 0, out + errors
+    assert autograde(ws, "demo", echo=out.append, warn=errors.append, sandbox=use_sandbox()) == 0, out + errors
     return Graded(ws, out)

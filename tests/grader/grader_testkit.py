@@ -22,6 +22,10 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+# Grading tests check scores, not isolation (tests/attacks/ does that), so where the sandbox
+# cannot run they grade with --no-sandbox (see tests/system_tools.py).
+from system_tools import sandbox_args, use_sandbox  # noqa: F401 (re-exported for the grader tests)
+
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
@@ -134,17 +138,6 @@ def make_course(root: Path) -> Path:
     (demo / "demo_checks.py").write_text(DEMO_CHECKS)
     (demo / "data" / "values.txt").write_text("1 2 3\n")
     return root
-
-
-def sandbox_args() -> list[str]:
-    """``["--no-sandbox"]`` where the bubblewrap sandbox cannot run, else ``[]``.
-
-    Grading tests check scores, not isolation (tests/attacks/ does that, and
-    skips with the reason where there is no sandbox), so they still run there.
-    """
-    from grader.sandbox import unavailable
-
-    return ["--no-sandbox"] if unavailable() else []
 
 
 def run_cli(*args, root: Path | None = None, cwd: Path | None = None, timeout: float = 240,

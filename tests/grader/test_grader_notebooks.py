@@ -6,7 +6,6 @@ import pytest
 from grader_testkit import WRONG_SCALE, graded_test_cell, locked_code, notebook, solution
 
 from grader.notebooks import (
-    load_reference_functions,
     make_submission,
     notebook_text,
     read_notebook,
@@ -16,6 +15,7 @@ from grader.notebooks import (
     write_notebook,
 )
 from grader.release import build_release
+from reference_functions import load_reference_functions
 
 
 def test_strip_solution_markers_keeps_scaffold_and_indentation():

@@ -8,14 +8,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from grader_testkit import KILL_KERNEL, gradebook_rows, run_cli, submit, tree_bytes
+from grader_testkit import KILL_KERNEL, gradebook_rows, run_cli, submit, tree_bytes, use_sandbox
 from nbgrader.api import Gradebook
 
 from grader import grading
 from grader.config import workspace_config
 from grader.grading import CellComment, CellGrade, GradingOutcome, NotebookOutcome, SubmissionJob
 from grader.notebooks import make_submission
-from grader.workspace import autograde, open_workspace
+from grader.autograde import autograde
+from grader.workspace import open_workspace
 
 
 def _autograded(ws: Path) -> dict[str, object]:
@@ -42,6 +43,7 @@ def _copy(ws: Path, tmp_path: Path, name: str = "ws") -> Path:
 def _grade(ws: Path, **options) -> tuple[int, list[str], list[str]]:
     out: list[str] = []
     err: list[str] = []
+    options.setdefault("sandbox", use_sandbox())
     code = autograde(ws, "demo", echo=out.append, warn=err.append, **options)
     return code, out, err
 
@@ -130,10 +132,10 @@ def test_merged_gradebook_matches_nbgrader_grading_in_the_workspace(class_worksp
 
     ws = _copy(class_workspace, tmp_path)
     students = ["alice", "bob", "carol", "erin"]  # plain nbgrader fails on dave's and frank's broken files
+    cfg = workspace_config(ws)
+    cfg.SecureExecute.sandboxed = use_sandbox()
     for student in students:
-        run = run_converter(
-            Autograde, workspace_config(ws), assignment_id="demo", student_id=student, force=True, create_student=True
-        )
+        run = run_converter(Autograde, cfg, assignment_id="demo", student_id=student, force=True, create_student=True)
         assert run.success, run.errors
     ours = [row for row in serial[0] if row[1] in students]
     assert gradebook_rows(ws) == ours

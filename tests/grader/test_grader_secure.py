@@ -7,16 +7,18 @@ import io
 import time
 import types
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 from grader_testkit import run_cli
+from system_tools import skip_without_sandbox, use_sandbox
 
-from grader import _wire
+from grader.secure import _wire
 from grader.checks import _common, initialization
-from grader.preprocessors import NormalizeCells, SecureExecute, secure_config
-from grader.remote import RemoteFunction, Unsupported, _check_reply, mirror, student_exception
-from grader.trusted import split_hidden
+from grader.secure.preprocessors import NormalizeCells, SecureExecute, secure_config
+from grader.secure.remote import RemoteFunction, Unsupported, _check_reply, mirror, student_exception
+from grader.secure.trusted import split_hidden
 from traitlets.config import Config
 
 
@@ -150,6 +152,11 @@ def test_split_hidden_follows_nbgrader():
     assert hidden == 'import grader.checks\ngrader.checks.run("f", f)\n'
     assert split_hidden("print(1)") == ("print(1)", None)
     assert split_hidden("a\n### BEGIN HIDDEN TESTS\nsecret()") == ("a", "secret()\n")
+    # an END line outside a block disappears too (nbgrader removes it from the release), in the
+    # kernel's code and in the feedback alike: both use this one parser
+    assert split_hidden("a\n### END HIDDEN TESTS\nb") == ("a\nb", None)
+    from grader.feedback import strip_hidden_tests
+    assert strip_hidden_tests("a\n### END HIDDEN TESTS\nb") == ("a\nb", [])
 
 
 # ------------------------------------------------------------------ replies and mirroring
@@ -285,6 +292,12 @@ def lying():
 
 def refuses(x):
     raise ValueError(f"x must be positive, got {x}")
+
+
+def halves(x):
+    if x < 0:
+        raise ValueError(f"x must be positive, got {x}")
+    return x / 2
 '''
 
 
@@ -293,8 +306,8 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
     import nbformat
     from nbclient import NotebookClient
 
-    from grader import remote, sandbox
-    from grader.remote import KernelSession
+    from grader.secure import remote, sandbox
+    from grader.secure.remote import KernelSession
 
     probes_file = tmp_path / "probes.py"
     probes_file.write_text(PROBE_SOURCE)
@@ -305,8 +318,8 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_CODE)])
     client = NotebookClient(nb, timeout=60, kernel_name="python3",   # owns (and so cleans up) its kernel
-                            kernel_manager_class=AsyncKernelManager if sandbox.unavailable()
-                            else sandbox.SandboxKernelManager)
+                            kernel_manager_class=sandbox.SandboxKernelManager if use_sandbox()
+                            else AsyncKernelManager)
     client.stop_reason = lambda: "the kernel exited"
     with client.setup_kernel():
         client.execute_cell(nb.cells[0], 0)
@@ -335,13 +348,23 @@ def test_remote_calls_through_a_real_kernel(tmp_path, monkeypatch):
         with pytest.raises(NameError):
             RemoteFunction("never_defined", session)()
 
+        # many calls in one round trip: results in order, the first failure raised where it happened
+        each = _common.call_each(RemoteFunction("halves", session), [((x,), {}) for x in (2, 4, -1, 8)])
+        assert [next(each), next(each)] == [1.0, 2.0]
+        with pytest.raises(ValueError, match="got -1"):
+            next(each)
+        assert list(_common.call_each(RemoteFunction("halves", session), [((6,), {})] * 3)) == [3.0] * 3
+        with pytest.raises(AssertionError, match="global random generator"):
+            _common.expect_uses_only_rng(
+                lambda r: list(_common.call_each(RemoteFunction("global_draws", session), [(([3, 2], r), {})])),
+                "global_draws", _common.dicts_equal)
+
 
 @pytest.mark.parametrize("slow_reader", [False, True], ids=["prompt-reader", "slow-reader"])
 def test_a_sandbox_that_cannot_start_says_why(monkeypatch, slow_reader):
-    from grader import sandbox
+    from grader.secure import sandbox
 
-    if sandbox.unavailable():
-        pytest.skip(f"no bubblewrap sandbox here: {sandbox.unavailable()}")
+    skip_without_sandbox("starting a sandbox")
     if slow_reader:
         # on a busy machine bwrap can exit before the thread reading its stderr has run:
         # the error must still carry bwrap's message, not "no message from bwrap"
@@ -359,3 +382,16 @@ def test_a_sandbox_that_cannot_start_says_why(monkeypatch, slow_reader):
     finally:
         run.cleanup()
     assert not run.tmp.exists()
+
+
+def test_a_sandbox_start_failure_names_its_real_cause():
+    from grader.secure import sandbox
+
+    missing = sandbox.start_failure_cause("bwrap: execvp /tmp/clone/.venv/bin/python: No such file or directory")
+    assert "not visible inside the sandbox" in missing and "namespace" not in missing
+    userns = sandbox.start_failure_cause("bwrap: setting up uid map: Permission denied")
+    assert "user namespaces" in userns
+    # a Python environment where the sandbox mounts its own file systems is refused, naming both
+    with pytest.raises(sandbox.SandboxError, match="needs /home/student/venv, but the sandbox mounts its own /home/student"):
+        sandbox._check_visible([Path("/usr/lib/python3"), Path("/home/student/venv")])
+    sandbox._check_visible([Path("/tmp/clone/.venv"), Path("/home/me/.venv")])  # fine: bound over the private /tmp

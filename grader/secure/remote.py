@@ -1,10 +1,10 @@
 """Calling a student's function that lives in another process: the student's kernel.
 
-The hidden checks run in the grader (see :mod:`grader.trusted`); the student's
+The hidden checks run in the grader (see :mod:`grader.secure.trusted`); the student's
 function runs in the student's kernel. A :class:`RemoteFunction` stands for
 it in the checks: calling it
 
-1. encodes the arguments as plain data (:mod:`grader._wire`: arrays, numbers,
+1. encodes the arguments as plain data (:mod:`grader.secure._wire`: arrays, numbers,
    strings, ``None``, lists/tuples/dicts, ``np.random.Generator`` states,
    probes from ``grader.checks.probes`` by name, other student functions by
    name);
@@ -35,6 +35,7 @@ import queue
 import secrets
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ from . import _wire
 
 MIME = "application/vnd.improving-dnn.grader-reply+json"
 _WIRE_SOURCE = Path(_wire.__file__).read_text(encoding="utf-8")
-_PROBES_FILE = Path(__file__).resolve().parent / "checks" / "probes.py"
+_PROBES_FILE = Path(__file__).resolve().parents[1] / "checks" / "probes.py"
 
 # Runs in the student's kernel after the source of _wire.py, in a fresh namespace.
 _STUB = r'''
@@ -67,25 +68,7 @@ def _grader_serve(request, nonce, user_ns, mime):
                     return key
         return None
 
-    probes = None
-    reply = None
-    try:
-        req = decode(base64.b64decode(request), kind="args")
-        if req.get("probes") is not None:
-            probes = {"__name__": "grader.checks.probes"}
-            exec(compile(req["probes"], "probes.py", "exec"), probes)
-        name = req["name"]
-        fn = user_ns.get(name)
-        args = build(req["args"], probes, user_ns.get)
-        kwargs = build(req["kwargs"], probes, user_ns.get)
-    except Exception as exc:
-        reply = {"ok": False, "kind": "stub", "type": type(exc).__name__, "message": describe(exc)[1]}
-    if reply is None and fn is None:
-        reply = {"ok": False, "kind": "missing", "message": name}
-    elif reply is None and not callable(fn):
-        reply = {"ok": False, "kind": "not-callable", "message": type(fn).__name__}
-    if reply is None:
-        watch = bool(req.get("watch"))
+    def call_one(fn, args, kwargs, watch):
         used = False
         try:
             if watch:
@@ -101,26 +84,63 @@ def _grader_serve(request, nonce, user_ns, mime):
                     _np.random.set_state(saved)
         except BaseException as exc:
             kind, text = describe(exc)
-            reply = {"ok": False, "kind": "raised", "type": kind, "message": text}
-        else:
-            try:
-                encode(result)
-            except WireError as exc:
-                reply = {"ok": False, "kind": "unsupported", "message": str(exc)}
-            else:
-                reply = {"ok": True, "result": result, "args": list(args), "kwargs": dict(kwargs),
-                         "global_rng_used": used}
+            return {"ok": False, "kind": "raised", "type": kind, "message": text}
+        try:
+            encode(result)
+        except WireError as exc:
+            return {"ok": False, "kind": "unsupported", "message": str(exc)}
+        return {"ok": True, "result": result, "args": list(args), "kwargs": dict(kwargs), "global_rng_used": used}
+
+    probes = None
+    reply = None
+    try:
+        req = decode(base64.b64decode(request), kind="args")
+        if req.get("probes") is not None:
+            probes = {"__name__": "grader.checks.probes"}
+            exec(compile(req["probes"], "probes.py", "exec"), probes)
+        name = req["name"]
+        fn = user_ns.get(name)
+        args = build(req["args"], probes, user_ns.get)
+        kwargs = build(req["kwargs"], probes, user_ns.get)
+        batch = req.get("batch")
+        if batch is not None:
+            batch = [(build(a, probes, user_ns.get), build(k, probes, user_ns.get)) for a, k in batch]
+    except Exception as exc:
+        reply = {"ok": False, "kind": "stub", "type": type(exc).__name__, "message": describe(exc)[1]}
+    if reply is None and fn is None:
+        reply = {"ok": False, "kind": "missing", "message": name}
+    elif reply is None and not callable(fn):
+        reply = {"ok": False, "kind": "not-callable", "message": type(fn).__name__}
+    if reply is None and batch is None:
+        reply = call_one(fn, args, kwargs, bool(req.get("watch")))
+    elif reply is None:
+        # one call after the other, as separate requests would have made them; stops at the first failure
+        replies = []
+        for b_args, b_kwargs in batch:
+            one = call_one(fn, b_args, b_kwargs, bool(req.get("watch")))
+            one["args"] = one["kwargs"] = None   # batch callers never look at their inputs afterwards
+            replies.append(one)
+            if not one["ok"]:
+                break
+        reply = {"ok": True, "batch": replies}
     try:
         data = encode(reply, probes=probes, lenient_state=True, refs=refs)
     except Exception:
         reply["args"] = reply["kwargs"] = None
         data = encode(reply)
     publish_display_data({mime: {"nonce": nonce, "data": base64.b64encode(data).decode("ascii")}})
-
-
-_grader_serve(_request, _nonce, _user_ns, _mime)
 '''
 _KERNEL_SOURCE = _WIRE_SOURCE + _STUB
+# The kernel side is compiled once per kernel, into a module of its own (not the student's namespace),
+# by the first call of a session; every later call sends only its request (a few hundred bytes instead of
+# 20 kB of source to tokenize and compile: 33 ms a call became a few). Student code that replaces the
+# module could as well have replaced exec or IPython: what comes back is decoded just as strictly.
+_KERNEL_MODULE = "__grader_remote__"
+_INSTALL = ("import sys as __grader_sys, types as __grader_types\n"
+            f"__grader_sys.modules[{_KERNEL_MODULE!r}] = __grader_types.ModuleType({_KERNEL_MODULE!r})\n"
+            f"exec(compile({_KERNEL_SOURCE!r}, '<grader wire>', 'exec'), "
+            f"__grader_sys.modules[{_KERNEL_MODULE!r}].__dict__)\n"
+            "del __grader_sys, __grader_types\n")
 
 
 # ------------------------------------------------------------------ failures
@@ -190,12 +210,16 @@ class KernelSession:
         self.call_timeout = call_timeout
         self.max_bytes = max_bytes
         self.stopped: str | None = None
+        self._installed = False   # the kernel side (_KERNEL_SOURCE) is in the kernel
 
     # Called by SecureExecute when the kernel stops for another reason.
     def mark_stopped(self, reason: str) -> None:
         self.stopped = self.stopped or reason
 
-    def call(self, name: str, args: tuple, kwargs: dict, *, watch_global_rng: bool = False) -> dict:
+    def call(self, name: str, args: tuple, kwargs: dict, *, watch_global_rng: bool = False,
+             batch: list[tuple[tuple, dict]] | None = None) -> dict:
+        """One call of ``name`` in the kernel; with ``batch``, one call per ``(args, kwargs)`` of it, in
+        order, in one round trip (the reply's ``"batch"`` lists their replies, up to the first failure)."""
         if self.stopped:
             raise KernelStopped(self.stopped)
         if time.monotonic() >= self.deadline:
@@ -205,14 +229,19 @@ class KernelSession:
 
         probes_ns = _probes_namespace()
         payload = {"name": name, "args": list(args), "kwargs": dict(kwargs), "watch": watch_global_rng,
-                   "probes": _PROBES_FILE.read_text(encoding="utf-8") if _has_probe(args, kwargs, probes_ns) else None}
+                   "probes": _PROBES_FILE.read_text(encoding="utf-8") if _has_probe(args, kwargs, probes_ns)
+                   or any(_has_probe(a, k, probes_ns) for a, k in batch or ()) else None}
+        if batch is not None:
+            payload["batch"] = [[list(a), dict(k)] for a, k in batch]
         request = _wire.encode(payload, probes=probes_ns,
                                refs=lambda obj: obj.name if isinstance(obj, RemoteFunction) else None)
         nonce = secrets.token_hex(12)
-        code = ("(lambda __g: exec(" + repr(_KERNEL_SOURCE) + ", {'__name__': '__grader_remote__', "
-                "'_request': " + repr(base64.b64encode(request).decode("ascii")) + ", '_nonce': " + repr(nonce)
-                + ", '_user_ns': __g, '_mime': " + repr(MIME) + "}))(globals())")
-        data = run_sync(self._exchange)(code, nonce, name)
+        code = (f"__import__('sys').modules[{_KERNEL_MODULE!r}]._grader_serve("
+                f"{base64.b64encode(request).decode('ascii')!r}, {nonce!r}, globals(), {MIME!r})")
+        if not self._installed:
+            code = _INSTALL + code
+            self._installed = True
+        data = run_sync(self._exchange)(code, nonce, name, max(1, len(batch or ())))
         if data is None:
             raise Unsupported(f"the grader got no answer from your kernel when it called `{name}` "
                               "(was the way the kernel runs code changed?)")
@@ -225,11 +254,12 @@ class KernelSession:
             raise Unsupported(f"the grader could not read what your kernel sent back for `{name}` ({exc})") from None
         return _check_reply(name, reply)
 
-    async def _exchange(self, code: str, nonce: str, name: str) -> str | None:
+    async def _exchange(self, code: str, nonce: str, name: str, calls: int = 1) -> str | None:
         kc = self.executor.kc
         km = self.executor.km
         started = time.monotonic()
-        limit = self.deadline if self.call_timeout is None else min(self.deadline, started + self.call_timeout)
+        limit = self.deadline if self.call_timeout is None else \
+            min(self.deadline, started + self.call_timeout * calls)
         msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=False, stop_on_error=False)
         data = None
         while True:
@@ -284,7 +314,7 @@ async def _alive(km: Any) -> bool:
 
 
 def _probes_namespace() -> dict:
-    from .checks import probes
+    from ..checks import probes
 
     return vars(probes)
 
@@ -348,8 +378,30 @@ class RemoteFunction:
     def __deepcopy__(self, memo: dict) -> RemoteFunction:
         return self  # ``_common.call`` deep-copies arguments; a function reference stays itself
 
+    def call_many(self, calls: list[tuple[tuple, dict]]) -> Iterator[Any]:
+        """The results of one call per ``(args, kwargs)``, in order, made in one round trip to the kernel.
+
+        For checks that call a function many times on fresh arguments and never look at those
+        arguments afterwards (they are not copied back). Yields the results one by one and raises
+        what the first failing call raised where calling one by one would have.
+        """
+        from ..checks import _common
+
+        reports = _common.watching_global_rng()
+        reply = self._session.call(self.name, (), {}, watch_global_rng=reports is not None, batch=list(calls))
+        replies = reply.get("batch")
+        if not isinstance(replies, list) or not 0 < len(replies) <= len(calls):
+            raise Unsupported(f"the grader could not read what your kernel sent back for `{self.name}`")
+        for one in replies:
+            one = _check_reply(self.name, one)
+            if reports is not None:
+                reports.append(one.get("global_rng_used") is True)
+            yield one.get("result")
+        if len(replies) < len(calls):
+            raise Unsupported(f"the grader could not read what your kernel sent back for `{self.name}`")
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from .checks import _common
+        from ..checks import _common
 
         reports = _common.watching_global_rng()
         reply = self._session.call(self.name, args, kwargs, watch_global_rng=reports is not None)

@@ -3,11 +3,11 @@
 nbgrader puts the hidden part of a test cell back before executing a
 submission, so the hidden tests normally run in the student's kernel, where
 the student's code can read them, print them, or replace what they call. The
-secure autograder (``grader/preprocessors.py``) instead cuts the hidden part
+secure autograder (``grader/secure/preprocessors.py``) instead cuts the hidden part
 out of every test cell before the kernel sees the cell (:func:`split_hidden`)
 and, once the visible part has run, executes it here (:func:`run_hidden`) in
 the grader's own process. Names the hidden code does not define itself (the
-graded functions, e.g. ``initialize_he``) are :class:`grader.remote.RemoteFunction`
+graded functions, e.g. ``initialize_he``) are :class:`grader.secure.remote.RemoteFunction`
 proxies: calls go into the kernel as data and only plain data comes back.
 
 For this course the hidden part of each test cell is exactly::
@@ -38,26 +38,31 @@ MAX_MESSAGE = 3000
 
 
 def split_hidden(source: str) -> tuple[str, str | None]:
-    """``(visible part, hidden code or None)`` of a cell, nbgrader's rule: the lines between a
-    line containing ``BEGIN HIDDEN TESTS`` and one containing ``END HIDDEN TESTS`` are hidden
-    (the marker lines themselves disappear). An unterminated block hides the rest of the cell."""
+    """``(visible part, hidden code or None)`` of a cell, by nbgrader's rule (``ClearHiddenTests``).
+
+    The one parser of hidden-test blocks (the secure autograder, feedback,
+    grader.skipping): the lines between a line containing ``BEGIN HIDDEN
+    TESTS`` and one containing ``END HIDDEN TESTS`` are hidden; every marker
+    line disappears, also an ``END`` line outside a block, as in the released
+    notebook; an unterminated block hides the rest of the cell (better too
+    much than a leak)."""
     visible: list[str] = []
     hidden: list[str] = []
-    inside = found = False
+    inside = found = marker = False
     for line in source.split("\n"):
-        if not inside and BEGIN in line:
-            inside = found = True
-        elif inside and END in line:
-            inside = False
+        if BEGIN in line:
+            inside = found = marker = True
+        elif END in line:
+            inside, marker = False, True
         elif inside:
             hidden.append(line)
         else:
             visible.append(line)
-    if not found:
+    if not marker:
         return source, None
     while visible and not visible[-1].strip():
         visible.pop()
-    return "\n".join(visible), "\n".join(hidden) + "\n"
+    return "\n".join(visible), "\n".join(hidden) + "\n" if found else None
 
 
 @dataclass
