@@ -28,8 +28,8 @@ import numpy as np
 from dlutils.bn_net import numerical_gradients, relative_error
 from dlutils.checks import expect_array, expect_dtype_float, expect_shape
 
-from .. import _wire
-from ._common import call, fail
+from ..secure import _wire
+from ._common import call, fail, sibling
 
 EPSILON = 1e-8
 THRESHOLD = 1e-7
@@ -152,18 +152,9 @@ def check_batchnorm_forward(batchnorm_forward: Callable) -> None:
 
 
 def _student_function(fn: Callable, name: str) -> Callable:
-    """The student's function ``name`` from the notebook that defines ``fn``.
-
-    In the secure grader ``fn`` stands for a function in the student's kernel
-    (``grader.remote.RemoteFunction``): a sibling proxy reaches ``name`` there.
-    Otherwise (the kernel, pytest) ``name`` is looked up where ``fn`` was defined.
-    """
-    from grader.remote import RemoteFunction
-
-    if isinstance(fn, RemoteFunction):
-        return RemoteFunction(name, fn._session)
-    found = getattr(fn, "__globals__", {}).get(name)
-    if not callable(found):
+    """The student's function ``name`` from the notebook that defines ``fn`` (see ``_common.sibling``)."""
+    found = sibling(fn, name)
+    if found is None:
         fail(f"{getattr(fn, '__name__', 'the backward')} is checked with the cache of your {name}: define {name} "
              "first (run its cell)")
     return found

@@ -378,6 +378,10 @@ class RemoteFunction:
     def __deepcopy__(self, memo: dict) -> RemoteFunction:
         return self  # ``_common.call`` deep-copies arguments; a function reference stays itself
 
+    def sibling(self, name: str) -> RemoteFunction:
+        """The student's function ``name`` in the same kernel (a check of one function may need another)."""
+        return RemoteFunction(name, self._session)
+
     def call_many(self, calls: list[tuple[tuple, dict]]) -> Iterator[Any]:
         """The results of one call per ``(args, kwargs)``, in order, made in one round trip to the kernel.
 

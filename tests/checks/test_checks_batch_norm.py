@@ -372,7 +372,7 @@ GRADED = ("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_compact
 def _visible_test_code():
     """grade_id of each graded function -> the visible part of its test cell in the solutions notebook."""
     from grader.notebooks import grade_id, is_test_cell, read_notebook
-    from grader.trusted import split_hidden
+    from grader.secure.trusted import split_hidden
 
     nb = read_notebook(Path(__file__).resolve().parents[2] / "solutions" / "week3" / "10_batch_norm.ipynb")
     return {grade_id(c).removeprefix("test_"): split_hidden(c.source)[0] for c in nb.cells if is_test_cell(c)}

@@ -7,7 +7,7 @@ import pytest
 
 from dlutils import bn_net, data, multiclass
 from dlutils.checks import CheckFailure
-from grader.notebooks import load_reference_functions
+from reference_functions import load_reference_functions
 
 from _numgrad import numerical_gradient, rel_error
 
