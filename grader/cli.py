@@ -325,7 +325,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .workspace import export
+    from .lms import export
 
     return export(args.workspace, output=args.output)
 

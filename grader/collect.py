@@ -211,6 +211,7 @@ def collect(
     backups = ws.path / "collect-backups" / time.strftime("%Y%m%d-%H%M%S")
     collected = 0
     taken: dict[str, Incoming] = {}
+    refused: dict[str, Incoming] = {}  # nothing usable: the exports say why they score 0
     for student in sorted(incoming):
         entry = incoming[student]
         _choose(entry, validate_notebook_bytes)
@@ -219,8 +220,10 @@ def collect(
         notes.extend(f"{student}: {line}" for line in entry.unused)
         if not entry.notebooks:
             if not entry.problems:
-                errors.append(f"{student} ({sources}): no notebook of {assignment} ({', '.join(notebooks)}) inside")
+                entry.problems.append(f"no notebook of {assignment} ({', '.join(notebooks)}) inside")
+                errors.append(f"{student} ({sources}): {entry.problems[-1]}")
             rows.append([student, "-", sources, "refused"])
+            refused[student] = entry
             continue
         entry.submitted_at = _submission_time(entry, due, notes)
         target = ws.submitted / student / assignment
@@ -261,7 +264,7 @@ def collect(
         count = sum(1 for r in rows if r[3].startswith("would be"))
         echo(f"dry run: would collect {count} submission(s) of {assignment} from {folder}; nothing written")
     else:
-        _write_record(ws.path, assignment, taken)
+        _write_record(ws.path, assignment, taken, refused)
         echo(f"collected {collected} submission(s) of {assignment} from {folder} into {ws.submitted}")
     if roster is not None:
         absent = sorted(s for s in roster if s not in incoming and not (ws.submitted / s / assignment).is_dir())
@@ -372,11 +375,15 @@ def _submission_time(entry: Incoming, due, notes: list[str]) -> datetime:
     return moment
 
 
-def _write_record(workspace: Path, assignment: str, taken: dict[str, Incoming]) -> None:
-    """Add what was collected now to ``collected/<assignment>.json`` (one entry per student, newest wins)."""
-    if not taken:
+def _write_record(workspace: Path, assignment: str, taken: dict[str, Incoming], refused: dict[str, Incoming]) -> None:
+    """Add what was collected now to ``collected/<assignment>.json`` (one entry per student, newest wins;
+    a refused submission is noted only for a student with nothing collected before)."""
+    if not taken and not refused:
         return
     record = read_record(workspace, assignment)
+    for student, entry in refused.items():
+        if student not in record or record[student].get("refused"):
+            record[student] = {"platform_id": entry.platform_id, "refused": entry.problems, "sources": entry.sources}
     for student, entry in taken.items():
         record[student] = {
             "platform_id": entry.platform_id,
@@ -384,6 +391,7 @@ def _write_record(workspace: Path, assignment: str, taken: dict[str, Incoming]) 
             "submitted_at": entry.submitted_at.isoformat() if entry.submitted_at else None,
             "notebooks": dict(sorted(entry.origins.items())),
             "sources": entry.sources,
+            "problems": entry.problems,
         }
     path = workspace / RECORD_DIR / f"{assignment}.json"
     path.parent.mkdir(exist_ok=True)

@@ -138,11 +138,3 @@ def timestamp_text(moment: datetime) -> str:
     """``moment`` as nbgrader's ``timestamp.txt`` holds it (UTC)."""
     return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
 
-
-def late_note(seconds_late: float | None, penalty_points: float | None, plugin: LatePenalty) -> str:
-    """``late 2 day(s): -1.5 points`` or ``""``."""
-    days = days_late(plugin, seconds_late or 0)
-    if not days:
-        return ""
-    text = f"late {days} day(s)"
-    return text + (f": -{penalty_points:g} point(s)" if penalty_points else "")

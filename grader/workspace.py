@@ -1,4 +1,4 @@
-"""Grading workspaces: ``grader init``, ``grader autograde``, ``grader export``.
+"""Grading workspaces: ``grader init``, ``grader autograde`` (``grader export``: :mod:`grader.lms`).
 
 A workspace is an ordinary nbgrader course directory, kept outside the
 repository so students' submissions and grades never land in git::
@@ -17,7 +17,6 @@ repository so students' submissions and grades never land in git::
 
 from __future__ import annotations
 
-import csv
 import fnmatch
 import json
 import logging
@@ -236,6 +235,8 @@ class StudentResult:
     errors: list[str] = field(default_factory=list)
     notebooks: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (score, max_score)
     seconds: float | None = None
+    late_penalty: float = 0.0  # points deducted for lateness: the grade is score - late_penalty
+    seconds_late: float = 0.0
 
 
 def autograde(
@@ -266,10 +267,14 @@ def autograde(
     """
     from nbgrader.api import Gradebook
 
+    from .lateness import describe, due_date, policy, sync_due_dates
+
     ws = open_workspace(workspace)
     _check_sandbox(ws, sandbox, warn)  # --- secure grading (grader.sandbox)
+    late_policy = policy(ws.config)
     with Gradebook(ws.db_url, ws.course_id) as gb:
         notebooks = sorted(nb.name for nb in find_assignment(gb, assignment).notebooks)
+        sync_due_dates(gb, late_policy)  # nbgrader charges late work from the gradebook's due date
     if not notebooks:
         raise UsageError(
             f"assignment {assignment!r} has no notebooks in the gradebook; put them in source/{assignment}/ "
@@ -305,6 +310,8 @@ def autograde(
     else:
         where = f", on the Dask cluster at {scheduler}"
     echo(f"autograding {assignment}: {len(students)} submission(s){where}")
+    if due_date(late_policy, assignment) is not None:
+        echo(f"  {describe(late_policy, assignment)}")
     if scheduler is None and jobs > cores:
         warn(
             f"warning: --jobs {jobs} is more than this machine's {cores} cores; cells then run slower "
@@ -451,6 +458,7 @@ def _read_scores(gb, assignment: str, result: StudentResult) -> None:
     """The student's scores as the gradebook now has them (manual grades included)."""
     sub = gb.find_submission(assignment, result.student)
     result.score, result.max_score = float(sub.score or 0), float(sub.max_score or 0)
+    result.late_penalty, result.seconds_late = float(sub.late_submission_penalty or 0), float(sub.total_seconds_late or 0)
     result.notebooks = {nb.name: (float(nb.score or 0), float(nb.max_score or 0)) for nb in sub.notebooks}
     result.graded = True
 
@@ -473,15 +481,12 @@ def _summary_table(results: list[StudentResult], notebooks: list[str]) -> list[s
                 score, max_score = r.notebooks.get(name, (0.0, 0.0))
                 cells.append(f"{_num(score)} / {_num(max_score)}")
         notes = [f"{n}.ipynb not a valid notebook" for n in r.invalid] + [f"{n}.ipynb missing" for n in r.missing]
-        rows.append(
-            [
-                r.student,
-                f"{_num(r.score)} / {_num(r.max_score)}",
-                *cells,
-                _seconds(r.seconds),
-                f"{'; '.join(notes)}: scored 0" if notes else "",
-            ]
-        )
+        notes_text = f"{'; '.join(notes)}: scored 0" if notes else ""
+        score = f"{_num(r.score)} / {_num(r.max_score)}"
+        if r.seconds_late > 0:
+            late = f"late {r.seconds_late / 86400:.1f} d" + (f", -{_num(r.late_penalty)} -> {_num(r.score - r.late_penalty)}" if r.late_penalty else "")
+            notes_text = "; ".join(filter(None, [late, notes_text]))
+        rows.append([r.student, score, *cells, _seconds(r.seconds), notes_text])
     return format_table(header, rows)
 
 
@@ -499,58 +504,7 @@ def format_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-# ---------------------------------------------------------------- export
-
-GRADES_COLUMNS = ["student", "assignment", "score", "max_score"]
-EXERCISE_COLUMNS = ["student", "assignment", "notebook", "grade_id", "score", "max_score"]
-
-
-def export(workspace: Path | None, *, output: Path | None = None, echo: Echo = print) -> int:
-    """Write ``grades.csv`` and ``exercise_scores.csv`` from the gradebook.
-
-    One row per student and assignment that anyone has submitted (a student
-    without a submission scores 0), sorted by student, assignment, notebook,
-    grade_id.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    ws = open_workspace(workspace)
-    out = Path(output).expanduser().resolve() if output is not None else ws.path
-    grades: list[list[object]] = []
-    exercises: list[list[object]] = []
-    with Gradebook(ws.db_url, ws.course_id) as gb:
-        assignments = sorted((a for a in gb.assignments if a.num_submissions > 0), key=lambda a: a.name)
-        students = sorted(s.id for s in gb.students)
-        if not assignments or not students:
-            raise UsageError(f"nothing to export: no graded submissions in {ws.path}; run `python -m grader autograde` first")
-        for student in students:
-            for assignment in assignments:
-                try:
-                    sub = gb.find_submission(assignment.name, student)
-                except MissingEntry:
-                    grades.append([student, assignment.name, 0.0, assignment.max_score])
-                    for nb in assignment.notebooks:
-                        for cell in nb.grade_cells:
-                            exercises.append([student, assignment.name, nb.name, cell.name, 0.0, cell.max_score])
-                    continue
-                grades.append([student, assignment.name, sub.score, sub.max_score])
-                for nb in sub.notebooks:
-                    for grade in nb.grades:
-                        exercises.append([student, assignment.name, nb.name, grade.name, grade.score, grade.max_score])
-    exercises.sort(key=lambda row: tuple(str(v) for v in row[:4]))
-    out.mkdir(parents=True, exist_ok=True)
-    for name, header, rows in (
-        ("grades.csv", GRADES_COLUMNS, grades),
-        ("exercise_scores.csv", EXERCISE_COLUMNS, exercises),
-    ):
-        path = out / name
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow([_num(v) if isinstance(v, float | int) else v for v in row])
-        echo(f"wrote {path} ({len(rows)} row(s))")
-    return 0
+# ------------------------------------------------------------- helpers
 
 
 def _num(value: float | int | None) -> str:
