@@ -18,8 +18,8 @@ From the gradebook, the roster (``roster.csv``, optional) and what
   address* (or *ID number*) to the user, each assignment to a grade item.
 
 Every student of the roster is in every file (0 and the reason when nothing
-of theirs was graded); without a roster, the students the gradebook and
-``collect`` know. Rows are sorted by student id.
+of theirs was graded), and so is everyone the gradebook, ``collect`` or
+``submitted/`` knows. Rows are sorted by student id.
 """
 
 from __future__ import annotations
@@ -74,6 +74,8 @@ def gather(ws) -> tuple[list[str], dict[str, float], dict[tuple[str, str], Grade
         names = [a.name for a in assignments]
         records = {a: read_record(ws.path, a) for a in names}
         students = {s.id for s in gb.students} | {s for r in records.values() for s in r}
+        if ws.submitted.is_dir():  # handed in, not graded yet: still someone to list
+            students |= {d.name for d in ws.submitted.iterdir() if any((d / a).is_dir() for a in names)}
         if roster is not None:
             students |= set(roster)
         if not assignments or not students:
