@@ -32,7 +32,7 @@ from pathlib import Path
 from traitlets.config import Config
 
 from . import config as grader_config
-from ._nbgrader import prepare_environment, run_converter
+from ._nbgrader import explain_log, prepare_environment, run_converter
 from .errors import PipelineError, UsageError
 from .grading import SubmissionJob, available_cores, build_bundle, merge_outcome, run_jobs
 from .progress import Progress
@@ -345,7 +345,8 @@ def autograde(
                 result = results[outcome.student]
                 result.seconds = outcome.seconds
                 if verbose:
-                    note(f"---- nbgrader's log for {outcome.student} ({outcome.host}) ----\n{outcome.log.rstrip()}")
+                    note(f"---- nbgrader's log for {outcome.student} (graded on host {outcome.host} in "
+                         f"{outcome.seconds:.1f} s) ----\n{explain_log(outcome.log.rstrip())}")
                 for line in outcome.warnings:
                     note(f"student {outcome.student}: nbgrader: {line}")
                 if outcome.ok:

@@ -6,11 +6,12 @@ import html
 import json
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
-from grader_testkit import DEMO_CHECKS, run_cli, tree_bytes
+from grader_testkit import DEMO_CHECKS, FORMULAS, run_cli, tree_bytes
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from grader.feedback import hidden_lines_in, sanitize_notebook, strip_hidden_tests
@@ -98,8 +99,33 @@ def test_feedback_has_the_scores_and_no_hidden_test(graded):
     assert [o.traceback for o in test_scale.outputs if o.output_type == "error"] == [["HiddenTestFailure: a hidden test failed"]]
     assert tree_bytes(graded / "autograded") == autograded  # feedback changes nothing it reads
 
+    # the index names each exercise, formulas are MathML in the page, nothing loads from a CDN
+    raw = (feedback / "carol/demo/01_demo.html").read_text(encoding="utf-8")
+    assert "Test cell" not in raw and 'Exercise <code>add</code>' in raw and 'Exercise <code>scale</code>' in raw
+    assert raw.count("<math ") == FORMULAS and "mathjax" not in raw.lower()
+    assert 'alttext="y_i = c\\,x_i"' in raw and 'alttext="i &lt; n_\\text{dev}"' in raw
+
+    # one file per student to hand back: index, pages and notebooks, nothing secret
+    handback = graded / "handback/demo"
+    assert sorted(p.name for p in handback.iterdir()) == ["alice.zip", "bob.zip", "carol.zip", "dave.zip", "erin.zip"]
+    assert f"one file per student to upload or mail: {handback}/<student>.zip" in done.stdout
+    with zipfile.ZipFile(handback / "carol.zip") as archive:
+        assert archive.namelist() == [f"demo-carol/{n}" for n in
+                                      ("index.html", "01_demo.html", "01_demo.ipynb", "02_extra.html", "02_extra.ipynb")]
+        contents = {n: archive.read(n).decode() for n in archive.namelist()}
+    assert contents["demo-carol/01_demo.html"] == raw
+    index = contents["demo-carol/index.html"]
+    assert '<a href="01_demo.html">01_demo</a></td><td>2 / 5' in index and "<th>total</th><th>3 / 6</th>" in index
+    for name, text in contents.items():
+        for secret in SECRETS:
+            assert secret not in text, f"{name} shows {secret!r}"
+    with zipfile.ZipFile(handback / "dave.zip") as archive:  # his 01_demo was not gradable
+        assert "01_demo (not handed in or not gradable)" in archive.read("demo-dave/index.html").decode()
+
+    alice = (handback / "alice.zip").read_bytes()
     again = run_cli("feedback", "demo", "--workspace", graded, "--student", "alice")
     assert again.returncode == 0 and "alice" in again.stdout and "bob" not in again.stdout
+    assert (handback / "alice.zip").read_bytes() == alice  # the same file again: safe to re-send
 
 
 @pytest.mark.slow
