@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from lab_harness import REPO, SCREENSHOTS, chromium, find_chromium
+from lab_harness import REPO, SCREENSHOTS
 
 sys.path.insert(0, str(REPO / "tests" / "grader"))
 from grader_testkit import FORMULAS, make_course, run_cli  # noqa: E402
@@ -38,16 +38,6 @@ MEASURE = """() => {
 }"""
 
 RAW_TEX = re.compile(r"\$[^$\n]*\\[A-Za-z]+|\\(?:frac|text|sum|beta|alpha)\b")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("no Chromium executable found (install Debian's `chromium`, or set CHROMIUM=/path): "
-                    "the offline math test needs one")
-    with chromium(executable) as browser:
-        yield browser
 
 
 def _open_offline(browser, page_path: Path, screenshot: str) -> tuple[dict, list[str]]:

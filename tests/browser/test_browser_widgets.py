@@ -14,21 +14,11 @@ from __future__ import annotations
 
 import pytest
 
-from lab_harness import (SCREENSHOTS, Slide, chromium, find_chromium, lab_server, new_page, open_and_run,
+from lab_harness import (SCREENSHOTS, Slide, lab_server, new_page, open_and_run,
                          run_step, screenshot, signature, slug, wait_until_stable)
 from widget_scenarios import SCENARIOS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("no Chromium executable found (install Debian's `chromium`, or set CHROMIUM=/path): "
-                    "the browser widget tests need one")
-    with chromium(executable) as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
