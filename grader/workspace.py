@@ -365,6 +365,9 @@ def autograde(
         progress.close()
 
     ordered = [results[s] for s in students if s in results]
+    from .report import record_grading_times  # `grader report` writes them to CSV
+
+    record_grading_times(ws.path, assignment, {r.student: r.seconds for r in ordered if r.seconds is not None})
     for line in _summary_table(ordered, notebooks):
         echo(line)
     failed = [r.student for r in ordered if not r.graded]
