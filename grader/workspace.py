@@ -67,9 +67,6 @@ def init(
     echo: Echo = print,
 ) -> int:
     """Create a grading workspace from ``source`` (default: the repository's ``solutions/``)."""
-    from nbgrader.api import Gradebook
-    from nbgrader.converters import GenerateAssignment
-
     root = Path(root or grader_config.repo_root()).resolve()
     workspace = Path(workspace).expanduser()
     resolved = workspace.resolve()
@@ -90,6 +87,9 @@ def init(
     with_notebooks = [a.name for a in assignments if any(a.glob("*.ipynb"))]
     if not with_notebooks:
         raise UsageError(f"no assignment in {source} has notebooks (expected {source}/<assignment>/*.ipynb)")
+
+    from nbgrader.api import Gradebook  # after the usage checks: nbgrader takes seconds to import
+    from nbgrader.converters import GenerateAssignment
 
     created_dir = not resolved.exists()
     resolved.mkdir(parents=True, exist_ok=True)
@@ -129,11 +129,16 @@ def init(
     skipped = [a.name for a in assignments if a.name not in with_notebooks]
     echo(f"created grading workspace {resolved}")
     echo(f"  assignments: {', '.join(with_notebooks)}" + (f" (no notebooks yet: {', '.join(skipped)})" if skipped else ""))
-    echo("next steps:")
-    echo(f"  1. put each student's notebooks in {resolved}/submitted/<student>/<assignment>/")
-    echo(f"  2. python -m grader autograde {with_notebooks[0]} --workspace {resolved}")
-    echo(f"  3. python -m grader export --workspace {resolved}")
-    echo(f"  (or run nbgrader itself from {resolved}, e.g. `nbgrader formgrader`)")
+    first, ws_arg = with_notebooks[0], f"--workspace {resolved}"
+    echo("next steps (python -m grader COMMAND --help explains each):")
+    echo(f"  0. optional: a class list in {resolved}/roster.csv (student,name,email,canvas_id,sis_user_id,"
+         "sis_login_id,section), due dates and late penalties in its nbgrader_config.py (c.LatePenalty.*)")
+    echo(f"  1. python -m grader collect {first} ~/Downloads/{first}-export {ws_arg}   # the platform's export: zips, folders or Canvas files")
+    echo(f"  2. python -m grader autograde {first} {ws_arg} --jobs auto")
+    echo(f"  3. python -m grader feedback {first} {ws_arg}   # handback/{first}/<student>.zip: one file per student")
+    echo(f"  4. python -m grader report {first} {ws_arg}     # reports/{first}.md, .png and CSVs")
+    echo(f"  5. python -m grader export {ws_arg}             # grades.csv, canvas_grades.csv, moodle_grades.csv")
+    echo(f"  (nbgrader itself works there too, e.g. `nbgrader formgrader` in {resolved})")
     return 0
 
 
@@ -265,12 +270,12 @@ def autograde(
     bubblewrap (trusted work only). Returns 0 when every submission was
     graded, 1 if any could not be.
     """
+    ws = open_workspace(workspace)  # usage errors first: nbgrader takes seconds to import
+    _check_sandbox(ws, sandbox, warn)  # --- secure grading (grader.sandbox)
     from nbgrader.api import Gradebook
 
     from .lateness import describe, due_date, policy, sync_due_dates
 
-    ws = open_workspace(workspace)
-    _check_sandbox(ws, sandbox, warn)  # --- secure grading (grader.sandbox)
     late_policy = policy(ws.config)
     with Gradebook(ws.db_url, ws.course_id) as gb:
         notebooks = sorted(nb.name for nb in find_assignment(gb, assignment).notebooks)

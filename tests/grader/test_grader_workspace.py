@@ -94,7 +94,10 @@ def test_end_to_end_through_the_cli(course, tmp_path):
     ws = tmp_path / "grading"
     done = run_cli("init", ws, "--source", course / "solutions", root=course)
     assert done.returncode == 0, done.stderr
-    assert "next steps" in done.stdout
+    steps = done.stdout[done.stdout.index("next steps"):]
+    for command in ("collect demo", "autograde demo", "feedback demo", "report demo", "export --workspace"):
+        assert f"python -m grader {command}" in steps, command  # the real path, not copying by hand
+    assert "submitted/<student>" not in steps
 
     done = run_cli("autograde", "demo", "--workspace", ws)
     assert done.returncode == 2 and "no submissions of demo" in done.stderr
