@@ -245,7 +245,7 @@ def explain_log(log: str) -> str:
             test_cells.append(match["cell"])
             continue
         if match:
-            line += "  [the student edited this locked cell; nbgrader graded the released version]"
+            line += "  [the student edited this locked cell; it was graded as the course wrote it]"
         lines.append(line)
     if test_cells:
         lines.append(

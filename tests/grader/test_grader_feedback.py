@@ -190,3 +190,35 @@ def test_hidden_lines_are_found_in_highlighted_html_and_coloured_tracebacks():
     assert hidden_lines_in("<html>&lt;b&gt; safe</html>", {"hidden_check(f)"}) == []
     traceback = "\x1b[32m----> \x1b[39m\x1b[32m4\x1b[39m hidden_check(\x1b[32mf\x1b[39m)"
     assert hidden_lines_in(traceback, {"hidden_check(f)"}) == ["hidden_check(f)"]
+
+
+@pytest.mark.slow
+def test_a_library_warning_names_the_student_and_notebook(graded):
+    path = graded / "autograded/alice/demo/02_extra.ipynb"
+    nb = read_notebook(path)
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    nb.cells[-1].outputs = [new_output("display_data", data={"image/png": png})]  # a plot with no alt text
+    write_notebook(nb, path)
+    done = run_cli("feedback", "demo", "--workspace", graded, "--student", "alice")
+    assert done.returncode == 0, done.stderr
+    assert "student alice: 02_extra.ipynb: nbconvert: Alternative text is missing on 1 image(s)." in done.stderr
+    assert "\nnbgrader: Alternative" not in "\n" + done.stderr  # no longer a line that names nobody
+
+
+def test_verbose_log_explains_the_checksum_lines_of_test_cells():
+    from grader._nbgrader import explain_log, warnings_by_notebook
+
+    log = "\n".join([
+        "[INFO] Converting notebook /tmp/x/autograded/alice/week1/01_demo.ipynb",
+        "[WARNING] Attribute 'checksum' for cell test_add has changed! (should be: 1a, got: 2b)",
+        "[WARNING] Attribute 'checksum' for cell setup has changed! (should be: 3c, got: 4d)",
+        "[WARNING] Alternative text is missing on 2 image(s).",
+        "[INFO] Converting notebook /tmp/x/autograded/alice/week1/02_extra.ipynb",
+        "[WARNING] Attribute 'checksum' for cell test_square has changed! (should be: 5e, got: 6f)",
+    ])
+    explained = explain_log(log).splitlines()
+    assert not any("test_add has changed" in line or "test_square has changed" in line for line in explained)
+    assert explained[-1].startswith("[NOTE] 2 test cell(s) differ from their checksum (test_add, test_square): expected")
+    assert "not tampering" in explained[-1]
+    assert any("cell setup has changed" in line and "the student edited this locked cell" in line for line in explained)
+    assert warnings_by_notebook(log) == [("01_demo.ipynb", "Alternative text is missing on 2 image(s).")]
