@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ ROSTER = (
     'bob,"Builder, Bob",bob@uni.example,1002,S2,bbuilder,A\n'
     'carol,"Danvers, Carol",carol@uni.example,1003,S3,cdanvers,B\n'
     'zoe,"Absent, Zoe",zoe@uni.example,1009,S9,zabsent,B\n'
+    'yan,"Quiet, Yan",yan@uni.example,1010,S10,yquiet,B\n'
 )
 
 
@@ -70,6 +72,13 @@ def test_late_work_is_charged_at_grading_and_every_roster_student_is_exported(cl
     config.write_text(config.read_text() + '\nc.LatePenalty.due_dates = {"demo": "2030-01-01 02:00 +02:00"}\n'
                       "c.LatePenalty.per_day = 0.25\n")
 
+    export = tmp_path / "export"  # zoe's zip holds no notebook: refused, and the exports say so
+    export.mkdir()
+    with zipfile.ZipFile(export / "zoe.zip", "w") as archive:
+        archive.writestr("readme.txt", "I could not get Jupyter to start")
+    done = run_cli("collect", "demo", export, "--workspace", ws)
+    assert done.returncode == 1 and "error: zoe (zoe.zip): no notebook of demo" in done.stderr
+
     done = run_cli("autograde", "demo", "--workspace", ws, "--student", "alice", "--student", "carol")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
@@ -80,11 +89,13 @@ def test_late_work_is_charged_at_grading_and_every_roster_student_is_exported(cl
     done = run_cli("export", "--workspace", ws)
     assert done.returncode == 0, done.stderr
     grades = {row[0]: row for row in _rows(ws / "grades.csv")[1:]}
-    assert sorted(grades) == ["alice", "bob", "carol", "dave", "erin", "frank", "zoe"]
+    assert sorted(grades) == ["alice", "bob", "carol", "dave", "erin", "frank", "yan", "zoe"]
+    assert grades["yan"][1:] == ["Quiet, Yan", "demo", "0", "6", "0", "0", "", "nothing handed in"]
     assert grades["alice"][1:8] == ["Liddell, Alice", "demo", "6", "6", "0", "6", ""]
     assert grades["carol"][1:] == ["Danvers, Carol", "demo", "3", "6", "1.5", "1.5", "2030-01-02 03:04:05 UTC",
                                    "late 2 day(s): -1.5 point(s)"]
-    assert grades["zoe"][1:] == ["Absent, Zoe", "demo", "0", "6", "0", "0", "", "nothing handed in"]
+    assert grades["zoe"][1:] == ["Absent, Zoe", "demo", "0", "6", "0", "0", "",
+                                 "submission refused at collect: no notebook of demo (01_demo, 02_extra) inside"]
     assert grades["bob"][-1] == "handed in, not graded yet: run `python -m grader autograde`"
 
     # Canvas: Student, ID, SIS User ID, SIS Login ID, Section, then the assignments; Points Possible first
