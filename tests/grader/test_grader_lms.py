@@ -109,6 +109,16 @@ def test_late_work_is_charged_at_grading_and_every_roster_student_is_exported(cl
     assert rows["dave"] == ["", "", "", "", "0"]  # not on the roster: a note says Canvas cannot match him
     assert "Canvas cannot match 3 student(s) without an ID or SIS id (dave, erin, frank)" in done.stderr
 
+    # the feedback carol gets back says it too
+    done = run_cli("feedback", "demo", "--workspace", ws, "--student", "carol")
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(ws / "handback/demo/carol.zip") as archive:
+        index = archive.read("demo-carol/index.html").decode()
+        page = archive.read("demo-carol/01_demo.html").decode()
+    assert "Handed in 2030-01-02 03:04 UTC. demo due 2030-01-01 00:00 UTC" in index
+    assert "<tr><td>late 2 day(s)</td><td>-1.5</td></tr><tr><th>grade</th><th>1.5 / 6</th></tr>" in index
+    assert "Late submission penalty" in page  # nbgrader's own line, per notebook
+
     moodle = _rows(ws / "moodle_grades.csv")
     assert moodle[0] == ["Email address", "ID number", "Full name", "demo"]
     assert ["carol@uni.example", "S3", "Danvers, Carol", "1.5"] in moodle
