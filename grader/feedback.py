@@ -245,21 +245,15 @@ def finish_page(page: str) -> tuple[str, list[str]]:
     """nbgrader's feedback page made to travel: formulas as MathML (no MathJax from a CDN: see
     :mod:`grader.mathml`) and each exercise named in the page's index instead of "Test cell".
     Returns the page and the formulas left as TeX."""
-    from bs4 import BeautifulSoup
+    from .mathml import typeset_page
 
-    from .mathml import typeset
+    page, untypeset = typeset_page(page)
+    page = TEST_CELL_LINK.sub(lambda m: f'{m["open"]}Exercise <code>{m["id"].removeprefix("test_")}</code></a>', page)
+    return page, untypeset
 
-    soup = BeautifulSoup(page, "html.parser")
-    untypeset = typeset(soup)
-    for link in soup.select("#toc li > a[href^='#']"):
-        if link.get_text(strip=True) == "Test cell":
-            name = link["href"][1:]
-            link.string = ""
-            link.append("Exercise ")
-            code = soup.new_tag("code")
-            code.string = name.removeprefix("test_")
-            link.append(code)
-    return str(soup), untypeset
+
+# nbgrader's index: <li><a href="#test_add">Test cell</a> (Score: ...)</li>
+TEST_CELL_LINK = re.compile(r'(?P<open><a href="#(?P<id>[A-Za-z0-9_.\-]+)">)Test cell</a>')
 
 
 HANDBACK = "handback"

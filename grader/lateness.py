@@ -124,12 +124,12 @@ def describe(plugin: LatePenalty, assignment: str) -> str:
 
 
 def sync_due_dates(gb, plugin: LatePenalty) -> None:
-    """Write the configured due dates into the gradebook (nbgrader computes lateness from there)."""
+    """Write the configured due dates into the gradebook (nbgrader computes lateness from there).
+    A due date set with nbgrader itself for an assignment the config does not name is left alone."""
     known = {a.name for a in gb.assignments}
     for assignment in plugin.due_dates:
         if assignment not in known:
             raise UsageError(f"c.LatePenalty.due_dates names {assignment!r}, which is no assignment of this workspace")
-    for assignment in known:
         due = due_date(plugin, assignment)
         gb.update_or_create_assignment(assignment, duedate=due.replace(tzinfo=None) if due else None)
 

@@ -222,3 +222,26 @@ def test_verbose_log_explains_the_checksum_lines_of_test_cells():
     assert "not tampering" in explained[-1]
     assert any("cell setup has changed" in line and "the student edited this locked cell" in line for line in explained)
     assert warnings_by_notebook(log) == [("01_demo.ipynb", "Alternative text is missing on 2 image(s).")]
+
+
+def test_typeset_page_converts_markdown_formulas_only_and_drops_mathjax():
+    from grader.mathml import typeset_page
+
+    page = (
+        '<html><head><!-- Load mathjax --><script src="https://cdn.example/mathjax/2.7.7/latest.js"> </script>'
+        '<script type="text/x-mathjax-config">MathJax.Hub.Config({})</script></head><body>'
+        '<div class="cell"><div class="text_cell_render border-box-sizing rendered_html"><div class="note">'
+        "<p>Sizes $n_\\text{dev}$ cost $5 and $10; $\\texttt{keep\\_prob}$ and <code>$not_math$</code></p></div>"
+        "$$\\big\\lVert W \\big\\rVert_F^2 = \\sum_{i} w_i^2$$ then $\\unknowncommand{x}$</div>"
+        "<pre>$also_not_math$</pre></div><div class=\"output\">$output_text$</div></body></html>"
+    )
+    out, failed = typeset_page(page)
+    assert "mathjax" not in out.lower() and "MathJax" not in out
+    assert out.count("<math ") == 3 and out.count('display="block"') == 1
+    assert 'alttext="n_\\text{dev}"' in out and "<mtext>dev</mtext>" in out
+    assert "keep_prob</mtext>" in out  # the text-mode escape is gone
+    assert "\u2016" in out  # \big\lVert: the double bar, not raw TeX
+    assert "cost $5 and $10;" in out  # prices are not formulas
+    assert "<code>$not_math$</code>" in out and "<pre>$also_not_math$</pre>" in out and "$output_text$" in out
+    assert failed == ["\\unknowncommand{x}"] and '<code class="tex">$\\unknowncommand{x}$</code>' in out
+    assert out.endswith("</body></html>") and out.index("<style>math") < out.index("</head>")
