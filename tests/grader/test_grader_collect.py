@@ -70,10 +70,12 @@ def test_both_naming_patterns_are_collected_unchanged(ws, answers, tmp_path):
     (export / "dave_01_demo.ipynb").write_bytes(one)
     (export / "dave_02_extra.ipynb").write_bytes(extra)
     (export / "smithjane_LATE_12345_67890_02_extra-1.ipynb").write_bytes(extra)
+    (export / "smithjane_LATE_12345_67891_notes.txt").write_text("sorry, late")  # harmless: a note, no error
     before = tree_bytes(export)
 
     done = _collect(ws, export)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "note: smithjane: smithjane_LATE_12345_67891_notes.txt: not a notebook" in done.stderr
     assert tree_bytes(export) == before  # the export is never modified
     submitted = tree_bytes(ws / "submitted")
     assert _notebooks(submitted) == {
