@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._nbgrader import explain_log
 from .console import Echo, format_table
 from .console import number as _num
 from .console import stderr as _stderr
@@ -36,6 +37,8 @@ class StudentResult:
     errors: list[str] = field(default_factory=list)
     notebooks: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (score, max_score)
     seconds: float | None = None
+    late_penalty: float = 0.0  # points deducted for lateness: the grade is score - late_penalty
+    seconds_late: float = 0.0
 
 
 def autograde(
@@ -69,9 +72,11 @@ def autograde(
     ws = open_workspace(workspace)
     check_sandbox(ws, sandbox, warn)  # --- secure grading (grader.secure.sandbox)
     notebooks = assignment_notebooks(ws, assignment)
+    late_policy = apply_due_dates(ws)
     students = select_students(ws, assignment, students)
     jobs = choose_workers(jobs, scheduler, len(students))
     echo(f"autograding {assignment}: {len(students)} submission(s){_where(jobs, scheduler)}")
+    _announce_due_date(late_policy, assignment, echo)
     _advise_on_workers(jobs, scheduler, len(students), warn)
 
     bundle = build_bundle(ws.path, ws.config, ws.db_url, ws.course_id, assignment, sandbox=sandbox,
@@ -80,6 +85,9 @@ def autograde(
     results = grade_and_record(ws, assignment, notebooks, students, bundle, jobs=jobs, scheduler=scheduler,
                                verbose=verbose, warn=warn, progress_stream=progress_stream)
     ordered = [results[s] for s in students if s in results]
+    from .report import record_grading_times  # `grader report` writes them to CSV
+
+    record_grading_times(ws.path, assignment, {r.student: r.seconds for r in ordered if r.seconds is not None})
     for line in _summary_table(ordered, notebooks):
         echo(line)
     failed = [r.student for r in ordered if not r.graded]
@@ -102,6 +110,26 @@ def assignment_notebooks(ws: Workspace, assignment: str) -> list[str]:
             f"and run `nbgrader generate_assignment {assignment} --force` in {ws.path}"
         )
     return notebooks
+
+
+def apply_due_dates(ws: Workspace):
+    """The workspace's late-penalty policy (:mod:`grader.lateness`), its due dates written into the gradebook:
+    nbgrader charges late work from the gradebook's due date."""
+    from nbgrader.api import Gradebook
+
+    from .lateness import policy, sync_due_dates
+
+    late_policy = policy(ws.config)
+    with Gradebook(ws.db_url, ws.course_id) as gb:
+        sync_due_dates(gb, late_policy)
+    return late_policy
+
+
+def _announce_due_date(late_policy, assignment: str, echo: Echo) -> None:
+    from .lateness import describe, due_date
+
+    if due_date(late_policy, assignment) is not None:
+        echo(f"  {describe(late_policy, assignment)}")
 
 
 def select_students(ws: Workspace, assignment: str, wanted: list[str] | None) -> list[str]:
@@ -191,7 +219,8 @@ def _record(ws: Workspace, gb, assignment: str, outcome, result: StudentResult, 
     """One worker's outcome into the gradebook and ``autograded/`` (or its errors into ``result``)."""
     result.seconds = outcome.seconds
     if verbose:
-        note(f"---- nbgrader's log for {outcome.student} ({outcome.host}) ----\n{outcome.log.rstrip()}")
+        note(f"---- nbgrader's log for {outcome.student} (graded on host {outcome.host} in "
+             f"{outcome.seconds:.1f} s) ----\n{explain_log(outcome.log.rstrip())}")
     for line in outcome.warnings:
         note(f"student {outcome.student}: nbgrader: {line}")
     if outcome.ok:
@@ -284,6 +313,7 @@ def _read_scores(gb, assignment: str, result: StudentResult) -> None:
     sub = gb.find_submission(assignment, result.student)
     result.score, result.max_score = float(sub.score or 0), float(sub.max_score or 0)
     result.notebooks = {nb.name: (float(nb.score or 0), float(nb.max_score or 0)) for nb in sub.notebooks}
+    result.late_penalty, result.seconds_late = float(sub.late_submission_penalty or 0), float(sub.total_seconds_late or 0)
     result.graded = True
 
 
@@ -305,15 +335,12 @@ def _summary_table(results: list[StudentResult], notebooks: list[str]) -> list[s
                 score, max_score = r.notebooks.get(name, (0.0, 0.0))
                 cells.append(f"{_num(score)} / {_num(max_score)}")
         notes = [f"{n}.ipynb not a valid notebook" for n in r.invalid] + [f"{n}.ipynb missing" for n in r.missing]
-        rows.append(
-            [
-                r.student,
-                f"{_num(r.score)} / {_num(r.max_score)}",
-                *cells,
-                _seconds(r.seconds),
-                f"{'; '.join(notes)}: scored 0" if notes else "",
-            ]
-        )
+        notes_text = f"{'; '.join(notes)}: scored 0" if notes else ""
+        if r.seconds_late > 0:
+            late = f"late {r.seconds_late / 86400:.1f} d" + (
+                f", -{_num(r.late_penalty)} -> {_num(r.score - r.late_penalty)}" if r.late_penalty else "")
+            notes_text = "; ".join(filter(None, [late, notes_text]))
+        rows.append([r.student, f"{_num(r.score)} / {_num(r.max_score)}", *cells, _seconds(r.seconds), notes_text])
     return format_table(header, rows)
 
 

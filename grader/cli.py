@@ -116,13 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy submissions exported by a learning platform into a workspace's submitted/",
         description=(
             "Copy each student's notebooks of ASSIGNMENT from FOLDER into "
-            "WORKSPACE/submitted/<student>/ASSIGNMENT/. Two naming patterns: (1) one zip or folder per "
+            "WORKSPACE/submitted/<student>/ASSIGNMENT/, with the time it was handed in (timestamp.txt, "
+            "for late penalties). Two naming patterns: (1) one zip or folder per "
             "student, <student>.zip or <student>/, notebooks anywhere inside (e.g. alice.zip holding "
             "week1/02_initialization.ipynb); (2) one file per notebook, <student>_<notebook>.ipynb or "
-            "<student>_<anything>_<notebook>.ipynb as Canvas names bulk downloads (the student is the "
-            "text before the first '_'; a trailing -1 added on resubmission is ignored). FOLDER is never "
-            "modified. Unreadable files (bad zip, entries such as ../x, links, invalid notebooks, unknown "
-            "names) are reported and skipped. An existing submission is kept unless --replace, which "
+            "Canvas's <student>[_LATE]_<user id>_<file id>_<file name> (the user id and the LATE mark are "
+            "kept in WORKSPACE/collected/ASSIGNMENT.json; with a roster.csv, the roster's student of that "
+            "canvas_id). Renamed notebooks are matched when unambiguous: ' (1)', '-Copy1', '-1', case, a "
+            "missing number prefix. FOLDER is never modified. Every file not used is listed with the reason "
+            "(notes, extra files: no error); a bad zip, entries such as ../x, links or an invalid notebook "
+            "cost only themselves (exit 1). An existing submission is kept unless --replace, which "
             "first moves it to WORKSPACE/collect-backups/<time>/."
         ),
         epilog=EPILOG,
@@ -201,11 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "feedback",
         parents=[common],
-        help="write each student's feedback (HTML and notebook, hidden tests removed)",
+        help="write each student's feedback (HTML and notebook, hidden tests removed), one zip per student",
         description=(
             "Write WORKSPACE/feedback/<student>/ASSIGNMENT/<notebook>.html and .ipynb from the "
-            "autograded notebooks: the student's work with outputs and the score of each test "
-            "cell. Hidden tests are cut out of every cell and a failed test shows only its error "
+            "autograded notebooks: the student's work with outputs and the score of each exercise, "
+            "formulas typeset as MathML in the page (they show offline), and "
+            "WORKSPACE/handback/ASSIGNMENT/<student>.zip, one file per student to upload or mail: the pages, "
+            "the notebooks and an index with the scores, lateness and grade. "
+            "Hidden tests are cut out of every cell and a failed test shows only its error "
             "message, never a traceback into hidden code; every file is then searched for the "
             "hidden lines and a student whose feedback would show any gets none (exit 1). Other "
             "files of the assignment are not copied. Earlier feedback of a student is replaced."
@@ -222,10 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="per-exercise score distributions and the most common failure messages",
         description=(
-            "Print, per exercise (test cell) of ASSIGNMENT, the share of students with full, partial "
-            "and zero marks, and the most common failure messages found in the autograded notebooks "
-            "(the error each failed test cell ended with). Saves a figure, REPORTS/ASSIGNMENT.png "
-            "(alt text in its metadata), and REPORTS/ASSIGNMENT.md with the figure and the tables."
+            "Print, per exercise (test cell) of ASSIGNMENT, the share of students with full marks, a wrong "
+            "answer, no attempt (the stub's NotImplementedError) and no notebook, the most common failure "
+            "messages found in the autograded notebooks and who lost points. Saves a figure, "
+            "REPORTS/ASSIGNMENT.png (alt text in its metadata), REPORTS/ASSIGNMENT.md with the figure and "
+            "the tables, REPORTS/ASSIGNMENT-exercises.csv (every student and exercise) and "
+            "REPORTS/ASSIGNMENT-students.csv (score, late penalty, grade, grading time)."
         ),
         epilog=EPILOG,
     )
@@ -238,17 +246,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "export",
         parents=[common],
-        help="write grades.csv and exercise_scores.csv from a workspace's gradebook",
+        help="write grades.csv, exercise_scores.csv and the Canvas/Moodle import files",
         description=(
-            "Write grades.csv (student, assignment, score, max_score) and exercise_scores.csv "
-            "(student, assignment, notebook, grade_id, score, max_score) from the gradebook, "
-            "sorted by student, assignment, notebook, grade_id. A student without a "
-            "submission of an assignment scores 0."
+            "Write grades.csv (student, name, assignment, score, max_score, late_penalty, grade, "
+            "submitted_at, notes), exercise_scores.csv (student, assignment, notebook, grade_id, score, "
+            "max_score), canvas_grades.csv (Canvas's gradebook import: Student, ID, SIS User ID, SIS Login "
+            "ID, Section, one column per assignment) and moodle_grades.csv (Moodle's CSV grade import: "
+            "Email address, ID number, Full name, one column per assignment). Every student of "
+            "WORKSPACE/roster.csv is listed; a student with nothing graded scores 0 and notes say why."
         ),
         epilog=EPILOG,
     )
     p.add_argument("--workspace", "-w", type=Path, required=True, metavar="WORKSPACE", help="made by `grader init`")
-    p.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to write the CSVs (default: WORKSPACE)")
+    p.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to write the CSV files (default: WORKSPACE)")
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser(
@@ -332,7 +342,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .workspace import export
+    from .lms import export
 
     return export(args.workspace, output=args.output)
 

@@ -58,6 +58,8 @@ SHARED_SETTINGS: dict[str, dict[str, object]] = {
         # the kernel application's own log (students' output is unaffected).
         "extra_arguments": ["--IPKernelApp.log_level=ERROR"],
     },
+    # Late work: due dates and the penalty are c.LatePenalty.* (grader/lateness.py).
+    "AssignLatePenalties": {"plugin_class": "grader.lateness.LatePenalty"},
 }
 
 # Where the release pipeline keeps its throwaway gradebook when nbgrader is run
@@ -153,6 +155,13 @@ def workspace_config_file_text() -> str:
         for key, value in values.items():
             lines.append(f"c.{section}.{key} = {_literal(value)}")
     lines += [
+        "",
+        "# Due dates and late penalties (grader/lateness.py; README, 'Due dates and late work').",
+        "# Times are UTC unless a zone follows; `grader collect` records when each student handed in.",
+        '# c.LatePenalty.due_dates = {"week1": "2026-10-12 23:59 Europe/Berlin"}',
+        "# c.LatePenalty.grace_minutes = 15      # this late still counts as on time",
+        "# c.LatePenalty.per_day = 0.1           # share of the points earned lost per started day late",
+        "# c.LatePenalty.zero_after_days = 7     # later than this: 0 (0 = never)",
         "",
         "# Students' work is untrusted, also when graded by plain `nbgrader autograde` or the",
         "# formgrader: hidden tests run in the grader, students' kernels in a bubblewrap sandbox",

@@ -32,21 +32,20 @@ import re
 import tempfile
 from pathlib import Path
 
-import nbformat
+from typing import TYPE_CHECKING
 
-from ._nbgrader import run_converter
 from .console import Echo
 from .console import stderr as _stderr
 from .errors import UsageError
-from .grading import replace_tree
-from .notebooks import is_test_cell, notebook_text, read_notebook
-from .secure.trusted import BEGIN as BEGIN_HIDDEN
-from .secure.trusted import split_hidden
-from .workspace import find_assignment, open_workspace
+
+if TYPE_CHECKING:  # imported where used: a usage error is reported without loading nbformat
+    import nbformat
 
 
 def strip_hidden_tests(source: str) -> tuple[str, list[str]]:
     """``source`` without its hidden-test blocks, and the lines that were cut (markers excluded)."""
+    from .secure.trusted import split_hidden  # the one parser of hidden-test blocks
+
     visible, hidden = split_hidden(source)
     return visible, [] if hidden is None else hidden[:-1].split("\n")
 
@@ -56,6 +55,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def sanitize_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, set[str]]:
     """A copy of ``nb`` fit for a student, and the hidden lines (stripped) that were removed."""
+    from .notebooks import is_test_cell
+
     nb = copy.deepcopy(nb)
     hidden: set[str] = set()
     for cell in nb.cells:
@@ -108,9 +109,13 @@ def feedback(
     warn: Echo = _stderr,
 ) -> int:
     """Write feedback for every autograded submission of ``assignment``; 1 if any student's failed."""
-    from nbgrader.api import Gradebook
+    from .workspace import open_workspace
 
     ws = open_workspace(workspace)
+    from nbgrader.api import Gradebook
+
+    from .workspace import find_assignment
+
     with Gradebook(ws.db_url, ws.course_id) as gb:
         graded = sorted(s.student.id for s in find_assignment(gb, assignment).submissions)
     with_notebooks = [s for s in graded if any(ws.directory("autograded", s, assignment).glob("*.ipynb"))]
@@ -129,16 +134,24 @@ def feedback(
         warn(f"no feedback for {', '.join(skipped)}: no gradable notebook was handed in (scored 0)")
 
     failed = []
+    handback = ws.path / HANDBACK / assignment
     for student in with_notebooks:
+        notes: list[str] = []
         try:
-            written = _student_feedback(ws, assignment, student, verbose=verbose)
+            written = _student_feedback(ws, assignment, student, verbose=verbose, notes=notes)
         except _FeedbackError as exc:
             warn(f"student {student}: {exc}")
             failed.append(student)
             continue
+        finally:
+            for line in notes:
+                warn(f"student {student}: {line}")
         target = ws.directory("feedback", student, assignment)
-        echo(f"  {student}: {', '.join(sorted(written))} -> {target}")
+        bundle = write_handback(ws, assignment, student, written, handback)
+        echo(f"  {student}: {', '.join(sorted(written))} -> {target}; to hand back: {bundle.name}")
     echo(f"feedback for {len(with_notebooks) - len(failed)} of {len(with_notebooks)} student(s) in {ws.path / 'feedback'}")
+    if len(failed) < len(with_notebooks):
+        echo(f"one file per student to upload or mail: {handback}/<student>.zip (pages open offline, math included)")
     if failed:
         warn(f"error: no feedback written for {', '.join(failed)}")
         return 1
@@ -149,8 +162,14 @@ class _FeedbackError(Exception):
     pass
 
 
-def _student_feedback(ws, assignment: str, student: str, *, verbose: bool) -> dict[str, bytes]:
+def _student_feedback(ws, assignment: str, student: str, *, verbose: bool, notes: list[str]) -> dict[str, bytes]:
+    import nbformat
     from nbgrader.converters import GenerateFeedback
+
+    from ._nbgrader import run_converter, warnings_by_notebook
+    from .grading import replace_tree
+    from .notebooks import notebook_text, read_notebook
+    from .secure.trusted import BEGIN as BEGIN_HIDDEN
 
     autograded = ws.directory("autograded", student, assignment)
     files: dict[str, bytes] = {}
@@ -178,7 +197,9 @@ def _student_feedback(ws, assignment: str, student: str, *, verbose: bool) -> di
         cfg = copy.deepcopy(ws.config)
         cfg.CourseDirectory.autograded_directory = str(Path(tmp) / "autograded")
         cfg.CourseDirectory.feedback_directory = str(Path(tmp) / "feedback")
-        run = run_converter(GenerateFeedback, cfg, assignment_id=assignment, student_id=student, verbose=verbose, force=True)
+        run = run_converter(GenerateFeedback, cfg, assignment_id=assignment, student_id=student, verbose=verbose,
+                            echo_warnings=False, force=True)
+        notes += [f"{notebook or assignment}: nbconvert: {message}" for notebook, message in warnings_by_notebook(run.log)]
         if not run.success:
             raise _FeedbackError("nbgrader could not render the feedback: " + "; ".join(run.errors))
         rendered = Path(tmp) / "feedback" / student / assignment
@@ -186,7 +207,9 @@ def _student_feedback(ws, assignment: str, student: str, *, verbose: bool) -> di
             page = rendered / f"{stem}.html"
             if not page.is_file():
                 raise _FeedbackError(f"nbgrader wrote no {page.name}")
-            files[page.name] = page.read_bytes()
+            text, untypeset = finish_page(page.read_text(encoding="utf-8"))
+            notes += [f"{stem}.ipynb: a formula shows as TeX, the converter cannot read it: ${tex}$" for tex in untypeset]
+            files[page.name] = text.encode("utf-8")
 
     for name, data in files.items():
         stem = Path(name).stem
@@ -199,3 +222,82 @@ def _student_feedback(ws, assignment: str, student: str, *, verbose: bool) -> di
             raise _FeedbackError(f"{name} would show hidden test code ({shown!r}); nothing written")
     replace_tree(ws.directory("feedback", student, assignment), files)
     return files
+
+
+def finish_page(page: str) -> tuple[str, list[str]]:
+    """nbgrader's feedback page made to travel: formulas as MathML (no MathJax from a CDN: see
+    :mod:`grader.mathml`) and each exercise named in the page's index instead of "Test cell".
+    Returns the page and the formulas left as TeX."""
+    from .mathml import typeset_page
+
+    page, untypeset = typeset_page(page)
+    page = TEST_CELL_LINK.sub(lambda m: f'{m["open"]}Exercise <code>{m["id"].removeprefix("test_")}</code></a>', page)
+    return page, untypeset
+
+
+# nbgrader's index: <li><a href="#test_add">Test cell</a> (Score: ...)</li>
+TEST_CELL_LINK = re.compile(r'(?P<open><a href="#(?P<id>[A-Za-z0-9_.\-]+)">)Test cell</a>')
+
+
+HANDBACK = "handback"
+
+
+def write_handback(ws, assignment: str, student: str, files: dict[str, bytes], folder: Path) -> Path:
+    """``folder/<student>.zip``: the student's feedback pages and notebooks and an ``index.html`` with
+    the scores, lateness and grade; one file to upload or mail, byte-identical when written again."""
+    import zipfile
+
+    index = _index_page(ws, assignment, student, sorted(n for n in files if n.endswith(".html")))
+    entries = {"index.html": index.encode("utf-8"), **files}
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{student}.zip"
+    partial = folder / f".{student}.zip.partial"
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ["index.html", *sorted(files)]:
+            info = zipfile.ZipInfo(f"{assignment}-{student}/{name}", date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, entries[name])
+    partial.replace(target)
+    return target
+
+
+def _index_page(ws, assignment: str, student: str, pages: list[str]) -> str:
+    from nbgrader.api import Gradebook
+
+    from .lateness import days_late, describe, policy
+    from .console import number as _num
+
+    late_policy = policy(ws.config)
+    with Gradebook(ws.db_url, ws.course_id) as gb:
+        sub = gb.find_submission(assignment, student)
+        rows = [(nb.name, float(nb.score or 0), float(nb.max_score or 0), float(nb.late_submission_penalty or 0))
+                for nb in sorted(sub.notebooks, key=lambda n: n.name)]
+        score, max_score = float(sub.score or 0), float(sub.max_score or 0)
+        penalty, seconds_late = float(sub.late_submission_penalty or 0), float(sub.total_seconds_late or 0)
+        handed_in = f"{sub.timestamp:%Y-%m-%d %H:%M} UTC" if sub.timestamp else ""
+    esc = html.escape
+    items = []
+    for name, nb_score, nb_max, _ in rows:
+        page = f"{name}.html"
+        label = f'<a href="{esc(page)}">{esc(name)}</a>' if page in pages else f"{esc(name)} (not handed in or not gradable)"
+        items.append(f"<tr><td>{label}</td><td>{_num(nb_score)} / {_num(nb_max)}</td></tr>")
+    lines = [f"<tr><th>total</th><th>{_num(score)} / {_num(max_score)}</th></tr>"]
+    days = days_late(late_policy, seconds_late)
+    if days:
+        lines.append(f"<tr><td>late {days} day(s)</td><td>-{_num(penalty)}</td></tr>")
+        lines.append(f"<tr><th>grade</th><th>{_num(max(0.0, score - penalty))} / {_num(max_score)}</th></tr>")
+    policy_line = describe(late_policy, assignment)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{esc(assignment)}: feedback for {esc(student)}</title>"
+        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}td,th{padding:.2em 1em;text-align:left}"
+        "table{border-collapse:collapse}tr{border-bottom:1px solid #ccc}</style></head><body>"
+        f"<h1>{esc(assignment)}: feedback for {esc(student)}</h1>"
+        + (f"<p>Handed in {esc(handed_in)}. {esc(policy_line)}.</p>" if handed_in else f"<p>{esc(policy_line)}.</p>")
+        + "<p>Each page shows your notebook as it was graded, the score of every exercise and, where a test "
+        "failed, what it found. The pages work offline.</p>"
+        f"<table><tr><th>notebook</th><th>score</th></tr>{''.join(items)}{''.join(lines)}</table>"
+        "</body></html>\n"
+    )
+

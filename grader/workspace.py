@@ -1,4 +1,4 @@
-"""Grading workspaces: ``grader init``, ``grader autograde``, ``grader export``.
+"""Grading workspaces: ``grader init``, ``grader autograde`` (``grader export``: :mod:`grader.lms`).
 
 A workspace is an ordinary nbgrader course directory, kept outside the
 repository so students' submissions and grades never land in git::
@@ -17,7 +17,6 @@ repository so students' submissions and grades never land in git::
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import shutil
@@ -30,7 +29,6 @@ from traitlets.config import Config
 from . import config as grader_config
 from ._nbgrader import prepare_environment, run_converter
 from .console import Echo
-from .console import number as _num
 from .errors import PipelineError, UsageError
 
 # ------------------------------------------------------------------ init
@@ -56,9 +54,6 @@ def init(
     echo: Echo = print,
 ) -> int:
     """Create a grading workspace from ``source`` (default: the repository's ``solutions/``)."""
-    from nbgrader.api import Gradebook
-    from nbgrader.converters import GenerateAssignment
-
     root = Path(root or grader_config.repo_root()).resolve()
     workspace = Path(workspace).expanduser()
     resolved = workspace.resolve()
@@ -79,6 +74,9 @@ def init(
     with_notebooks = [a.name for a in assignments if any(a.glob("*.ipynb"))]
     if not with_notebooks:
         raise UsageError(f"no assignment in {source} has notebooks (expected {source}/<assignment>/*.ipynb)")
+
+    from nbgrader.api import Gradebook  # after the usage checks: nbgrader takes seconds to import
+    from nbgrader.converters import GenerateAssignment
 
     created_dir = not resolved.exists()
     resolved.mkdir(parents=True, exist_ok=True)
@@ -118,11 +116,16 @@ def init(
     skipped = [a.name for a in assignments if a.name not in with_notebooks]
     echo(f"created grading workspace {resolved}")
     echo(f"  assignments: {', '.join(with_notebooks)}" + (f" (no notebooks yet: {', '.join(skipped)})" if skipped else ""))
-    echo("next steps:")
-    echo(f"  1. put each student's notebooks in {resolved}/submitted/<student>/<assignment>/")
-    echo(f"  2. python -m grader autograde {with_notebooks[0]} --workspace {resolved}")
-    echo(f"  3. python -m grader export --workspace {resolved}")
-    echo(f"  (or run nbgrader itself from {resolved}, e.g. `nbgrader formgrader`)")
+    first, ws_arg = with_notebooks[0], f"--workspace {resolved}"
+    echo("next steps (python -m grader COMMAND --help explains each):")
+    echo(f"  0. optional: a class list in {resolved}/roster.csv (student,name,email,canvas_id,sis_user_id,"
+         "sis_login_id,section), due dates and late penalties in its nbgrader_config.py (c.LatePenalty.*)")
+    echo(f"  1. python -m grader collect {first} ~/Downloads/{first}-export {ws_arg}   # the platform's export: zips, folders or Canvas files")
+    echo(f"  2. python -m grader autograde {first} {ws_arg} --jobs auto")
+    echo(f"  3. python -m grader feedback {first} {ws_arg}   # handback/{first}/<student>.zip: one file per student")
+    echo(f"  4. python -m grader report {first} {ws_arg}     # reports/{first}.md, .png and CSVs")
+    echo(f"  5. python -m grader export {ws_arg}             # grades.csv, canvas_grades.csv, moodle_grades.csv")
+    echo(f"  (nbgrader itself works there too, e.g. `nbgrader formgrader` in {resolved})")
     return 0
 
 
@@ -225,55 +228,3 @@ def find_assignment(gb, assignment: str):
     return gb.find_assignment(assignment)
 
 
-# ---------------------------------------------------------------- export
-
-GRADES_COLUMNS = ["student", "assignment", "score", "max_score"]
-EXERCISE_COLUMNS = ["student", "assignment", "notebook", "grade_id", "score", "max_score"]
-
-
-def export(workspace: Path | None, *, output: Path | None = None, echo: Echo = print) -> int:
-    """Write ``grades.csv`` and ``exercise_scores.csv`` from the gradebook.
-
-    One row per student and assignment that anyone has submitted (a student
-    without a submission scores 0), sorted by student, assignment, notebook,
-    grade_id.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    ws = open_workspace(workspace)
-    out = Path(output).expanduser().resolve() if output is not None else ws.path
-    grades: list[list[object]] = []
-    exercises: list[list[object]] = []
-    with Gradebook(ws.db_url, ws.course_id) as gb:
-        assignments = sorted((a for a in gb.assignments if a.num_submissions > 0), key=lambda a: a.name)
-        students = sorted(s.id for s in gb.students)
-        if not assignments or not students:
-            raise UsageError(f"nothing to export: no graded submissions in {ws.path}; run `python -m grader autograde` first")
-        for student in students:
-            for assignment in assignments:
-                try:
-                    sub = gb.find_submission(assignment.name, student)
-                except MissingEntry:
-                    grades.append([student, assignment.name, 0.0, assignment.max_score])
-                    for nb in assignment.notebooks:
-                        for cell in nb.grade_cells:
-                            exercises.append([student, assignment.name, nb.name, cell.name, 0.0, cell.max_score])
-                    continue
-                grades.append([student, assignment.name, sub.score, sub.max_score])
-                for nb in sub.notebooks:
-                    for grade in nb.grades:
-                        exercises.append([student, assignment.name, nb.name, grade.name, grade.score, grade.max_score])
-    exercises.sort(key=lambda row: tuple(str(v) for v in row[:4]))
-    out.mkdir(parents=True, exist_ok=True)
-    for name, header, rows in (
-        ("grades.csv", GRADES_COLUMNS, grades),
-        ("exercise_scores.csv", EXERCISE_COLUMNS, exercises),
-    ):
-        path = out / name
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow([_num(v) if isinstance(v, float | int) else v for v in row])
-        echo(f"wrote {path} ({len(rows)} row(s))")
-    return 0

@@ -51,6 +51,14 @@ def check_square(square):
     assert square(-3) == 9
 '''
 
+# Formulas as the course writes them: feedback must typeset them offline (tests/browser).
+SCALE_TEXT = (
+    "## `scale(x, c)`\n"
+    "Multiplies every entry, $y_i = c\\,x_i$ for $i < n_\\text{dev}$, so that\n"
+    "$$\\big\\lVert y \\big\\rVert = \\lvert c \\rvert\\,\\lVert x \\rVert = \\frac{1}{m}\\sum_{i=1}^{m} c\\,x_i .$$"
+)
+FORMULAS = 3
+
 WRONG_SCALE = "def scale(x, c):\n    return [v * 2 for v in x]  # ignores c: passes the visible test only\n"
 
 
@@ -105,7 +113,7 @@ def demo_notebook():
             locked_md("md-add", "md_add", "## `add(a, b)`"),
             solution("add", "add", "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION"),
             graded_test_cell("test-add", "add", "assert add(1, 2) == 3", POINTS["test_add"]),
-            locked_md("md-scale", "md_scale", "## `scale(x, c)`"),
+            locked_md("md-scale", "md_scale", SCALE_TEXT),
             solution(
                 "scale",
                 "scale",

@@ -6,11 +6,12 @@ import html
 import json
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
-from grader_testkit import DEMO_CHECKS, run_cli, tree_bytes
+from grader_testkit import DEMO_CHECKS, FORMULAS, run_cli, tree_bytes
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from grader.feedback import hidden_lines_in, sanitize_notebook, strip_hidden_tests
@@ -98,8 +99,33 @@ def test_feedback_has_the_scores_and_no_hidden_test(graded):
     assert [o.traceback for o in test_scale.outputs if o.output_type == "error"] == [["HiddenTestFailure: a hidden test failed"]]
     assert tree_bytes(graded / "autograded") == autograded  # feedback changes nothing it reads
 
+    # the index names each exercise, formulas are MathML in the page, nothing loads from a CDN
+    raw = (feedback / "carol/demo/01_demo.html").read_text(encoding="utf-8")
+    assert "Test cell" not in raw and 'Exercise <code>add</code>' in raw and 'Exercise <code>scale</code>' in raw
+    assert raw.count("<math ") == FORMULAS and "mathjax" not in raw.lower()
+    assert 'alttext="y_i = c\\,x_i"' in raw and 'alttext="i &lt; n_\\text{dev}"' in raw
+
+    # one file per student to hand back: index, pages and notebooks, nothing secret
+    handback = graded / "handback/demo"
+    assert sorted(p.name for p in handback.iterdir()) == ["alice.zip", "bob.zip", "carol.zip", "dave.zip", "erin.zip"]
+    assert f"one file per student to upload or mail: {handback}/<student>.zip" in done.stdout
+    with zipfile.ZipFile(handback / "carol.zip") as archive:
+        assert archive.namelist() == [f"demo-carol/{n}" for n in
+                                      ("index.html", "01_demo.html", "01_demo.ipynb", "02_extra.html", "02_extra.ipynb")]
+        contents = {n: archive.read(n).decode() for n in archive.namelist()}
+    assert contents["demo-carol/01_demo.html"] == raw
+    index = contents["demo-carol/index.html"]
+    assert '<a href="01_demo.html">01_demo</a></td><td>2 / 5' in index and "<th>total</th><th>3 / 6</th>" in index
+    for name, text in contents.items():
+        for secret in SECRETS:
+            assert secret not in text, f"{name} shows {secret!r}"
+    with zipfile.ZipFile(handback / "dave.zip") as archive:  # his 01_demo was not gradable
+        assert "01_demo (not handed in or not gradable)" in archive.read("demo-dave/index.html").decode()
+
+    alice = (handback / "alice.zip").read_bytes()
     again = run_cli("feedback", "demo", "--workspace", graded, "--student", "alice")
     assert again.returncode == 0 and "alice" in again.stdout and "bob" not in again.stdout
+    assert (handback / "alice.zip").read_bytes() == alice  # the same file again: safe to re-send
 
 
 @pytest.mark.slow
@@ -164,3 +190,58 @@ def test_hidden_lines_are_found_in_highlighted_html_and_coloured_tracebacks():
     assert hidden_lines_in("<html>&lt;b&gt; safe</html>", {"hidden_check(f)"}) == []
     traceback = "\x1b[32m----> \x1b[39m\x1b[32m4\x1b[39m hidden_check(\x1b[32mf\x1b[39m)"
     assert hidden_lines_in(traceback, {"hidden_check(f)"}) == ["hidden_check(f)"]
+
+
+@pytest.mark.slow
+def test_a_library_warning_names_the_student_and_notebook(graded):
+    path = graded / "autograded/alice/demo/02_extra.ipynb"
+    nb = read_notebook(path)
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    nb.cells[-1].outputs = [new_output("display_data", data={"image/png": png})]  # a plot with no alt text
+    write_notebook(nb, path)
+    done = run_cli("feedback", "demo", "--workspace", graded, "--student", "alice")
+    assert done.returncode == 0, done.stderr
+    assert "student alice: 02_extra.ipynb: nbconvert: Alternative text is missing on 1 image(s)." in done.stderr
+    assert "\nnbgrader: Alternative" not in "\n" + done.stderr  # no longer a line that names nobody
+
+
+def test_verbose_log_explains_the_checksum_lines_of_test_cells():
+    from grader._nbgrader import explain_log, warnings_by_notebook
+
+    log = "\n".join([
+        "[INFO] Converting notebook /tmp/x/autograded/alice/week1/01_demo.ipynb",
+        "[WARNING] Attribute 'checksum' for cell test_add has changed! (should be: 1a, got: 2b)",
+        "[WARNING] Attribute 'checksum' for cell setup has changed! (should be: 3c, got: 4d)",
+        "[WARNING] Alternative text is missing on 2 image(s).",
+        "[INFO] Converting notebook /tmp/x/autograded/alice/week1/02_extra.ipynb",
+        "[WARNING] Attribute 'checksum' for cell test_square has changed! (should be: 5e, got: 6f)",
+    ])
+    explained = explain_log(log).splitlines()
+    assert not any("test_add has changed" in line or "test_square has changed" in line for line in explained)
+    assert explained[-1].startswith("[NOTE] 2 test cell(s) differ from their checksum (test_add, test_square): expected")
+    assert "not tampering" in explained[-1]
+    assert any("cell setup has changed" in line and "the student edited this locked cell" in line for line in explained)
+    assert warnings_by_notebook(log) == [("01_demo.ipynb", "Alternative text is missing on 2 image(s).")]
+
+
+def test_typeset_page_converts_markdown_formulas_only_and_drops_mathjax():
+    from grader.mathml import typeset_page
+
+    page = (
+        '<html><head><!-- Load mathjax --><script src="https://cdn.example/mathjax/2.7.7/latest.js"> </script>'
+        '<script type="text/x-mathjax-config">MathJax.Hub.Config({})</script></head><body>'
+        '<div class="cell"><div class="text_cell_render border-box-sizing rendered_html"><div class="note">'
+        "<p>Sizes $n_\\text{dev}$ cost $5 and $10; $\\texttt{keep\\_prob}$ and <code>$not_math$</code></p></div>"
+        "$$\\big\\lVert W \\big\\rVert_F^2 = \\sum_{i} w_i^2$$ then $\\unknowncommand{x}$</div>"
+        "<pre>$also_not_math$</pre></div><div class=\"output\">$output_text$</div></body></html>"
+    )
+    out, failed = typeset_page(page)
+    assert "mathjax" not in out.lower() and "MathJax" not in out
+    assert out.count("<math ") == 3 and out.count('display="block"') == 1
+    assert 'alttext="n_\\text{dev}"' in out and "<mtext>dev</mtext>" in out
+    assert "keep_prob</mtext>" in out  # the text-mode escape is gone
+    assert "\u2016" in out  # \big\lVert: the double bar, not raw TeX
+    assert "cost $5 and $10;" in out  # prices are not formulas
+    assert "<code>$not_math$</code>" in out and "<pre>$also_not_math$</pre>" in out and "$output_text$" in out
+    assert failed == ["\\unknowncommand{x}"] and '<code class="tex">$\\unknowncommand{x}$</code>' in out
+    assert out.endswith("</body></html>") and out.index("<style>math") < out.index("</head>")

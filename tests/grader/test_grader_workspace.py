@@ -94,7 +94,10 @@ def test_end_to_end_through_the_cli(course, tmp_path):
     ws = tmp_path / "grading"
     done = run_cli("init", ws, "--source", course / "solutions", root=course)
     assert done.returncode == 0, done.stderr
-    assert "next steps" in done.stdout
+    steps = done.stdout[done.stdout.index("next steps"):]
+    for command in ("collect demo", "autograde demo", "feedback demo", "report demo", "export --workspace"):
+        assert f"python -m grader {command}" in steps, command  # the real path, not copying by hand
+    assert "submitted/<student>" not in steps
 
     done = run_cli("autograde", "demo", "--workspace", ws)
     assert done.returncode == 2 and "no submissions of demo" in done.stderr
@@ -142,14 +145,15 @@ def test_end_to_end_through_the_cli(course, tmp_path):
 
     done = run_cli("export", "--workspace", ws)
     assert done.returncode == 0, done.stderr
-    assert _rows(ws / "grades.csv") == [
-        ["student", "assignment", "score", "max_score"],
-        ["alice", "demo", "6", "6"],
-        ["bob", "demo", "0", "6"],
-        ["carol", "demo", "3", "6"],
-        ["dave", "demo", "1", "6"],
-        ["erin", "demo", "1", "6"],
-        ["frank", "demo", "0", "6"],
+    grades = _rows(ws / "grades.csv")
+    assert grades[0] == ["student", "name", "assignment", "score", "max_score", "late_penalty", "grade", "submitted_at", "notes"]
+    assert [row[:7] + row[8:] for row in grades[1:]] == [  # no roster: no names; no due date: nothing late
+        ["alice", "", "demo", "6", "6", "0", "6", ""],
+        ["bob", "", "demo", "0", "6", "0", "0", ""],
+        ["carol", "", "demo", "3", "6", "0", "3", ""],
+        ["dave", "", "demo", "1", "6", "0", "1", ""],
+        ["erin", "", "demo", "1", "6", "0", "1", ""],
+        ["frank", "", "demo", "0", "6", "0", "0", "no gradable notebook handed in"],
     ]
     exercises = _rows(ws / "exercise_scores.csv")
     assert exercises[0] == ["student", "assignment", "notebook", "grade_id", "score", "max_score"]
@@ -177,6 +181,6 @@ def test_end_to_end_through_the_cli(course, tmp_path):
     assert done.returncode == 0, done.stderr
     assert [line.split()[:4] for line in done.stdout.splitlines()[2:-1]] == [["dave", "6", "/", "6"]]
     done = run_cli("export", "--workspace", ws)
-    assert ["dave", "demo", "6", "6"] in _rows(ws / "grades.csv")
+    assert ["dave", "", "demo", "6", "6", "0", "6"] in [row[:7] for row in _rows(ws / "grades.csv")]
     done = run_cli("autograde", "demo", "--workspace", ws, "--student", "zoe")
     assert done.returncode == 2 and "no submission of demo by zoe" in done.stderr
