@@ -81,10 +81,11 @@ def refresh(nb: NotebookNode) -> bool:
         old = {grade_id(c): c for c in nb.cells if grade_id(c) in (HEADING_ID, CELL_ID)}
         heading = old.get(HEADING_ID) or nbformat.v4.new_markdown_cell(id=HEADING_ID)
         cell = old.get(CELL_ID) or nbformat.v4.new_code_cell(id=CELL_ID)
-        heading.source, heading.metadata = HEADING, _metadata(HEADING_ID)
+        heading.source = HEADING
         if cell.source != score_source(points):
             cell.source, cell.outputs, cell.execution_count = score_source(points), [], None
-        cell.metadata = _metadata(CELL_ID)
+        for c, gid in ((heading, HEADING_ID), (cell, CELL_ID)):
+            c.metadata.update(_metadata(gid))  # the nbgrader metadata is ours; tags (e.g. skipping) stay
         kept += [heading, cell]
     nb.cells = kept
     return [(c.cell_type, c.source, c.metadata) for c in nb.cells] != before
