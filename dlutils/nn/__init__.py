@@ -21,6 +21,7 @@ Files, each small enough to read in one sitting:
     optim       Optimizer, SGD (momentum), RMSprop, Adam, Adagrad; inverse_time_decay, exponential_decay,
                 staircase_decay
     course      to_course_params(model) / load_course_params(model, params): the {"W1", "b1", ...} dict
+    threads     set_num_threads(n) / get_num_threads(): NumPy's BLAS threads (1 is fastest for small models)
 """
 
 from dlutils.nn import functional, optim
@@ -28,7 +29,9 @@ from dlutils.nn.course import load_course_params, to_course_params
 from dlutils.nn.modules import (BatchNorm1d, Dropout, Linear, Module, ReLU, Sequential, Sigmoid, SigmoidCrossEntropy,
                                 SoftmaxCrossEntropy, Tanh)
 from dlutils.nn.tensor import Function, Parameter, Tensor, is_grad_enabled, no_grad, unbroadcast
+from dlutils.nn.threads import get_num_threads, set_num_threads
 
 __all__ = ["Tensor", "Parameter", "Function", "no_grad", "is_grad_enabled", "unbroadcast", "functional", "optim",
            "Module", "Sequential", "Linear", "ReLU", "Tanh", "Sigmoid", "BatchNorm1d", "Dropout",
-           "SoftmaxCrossEntropy", "SigmoidCrossEntropy", "to_course_params", "load_course_params"]
+           "SoftmaxCrossEntropy", "SigmoidCrossEntropy", "to_course_params", "load_course_params",
+           "set_num_threads", "get_num_threads"]

@@ -446,6 +446,8 @@ class Function:
         tensors = [x for x in inputs if isinstance(x, Tensor)]
         dtype = tensors[0].data.dtype if tensors else np.float64
         out = cls.forward(ctx, *arrays, **options)
+        if isinstance(out, Tensor):
+            raise ValueError(f"{name}.forward: returned a Tensor; it works on ndarrays and returns one")
         if not isinstance(out, np.ndarray) or out.dtype not in _FLOATS:
             out = np.asarray(out, dtype=dtype)
         positions = [i for i, x in enumerate(inputs) if isinstance(x, Tensor)]
@@ -461,6 +463,8 @@ class Function:
             for i in positions:
                 gi = grads[i]
                 if gi is not None and needs[i]:
+                    if isinstance(gi, Tensor):
+                        raise ValueError(f"{name}.backward: gradient {i} is a Tensor; return ndarrays")
                     gi = np.asarray(gi)
                     if gi.shape != arrays[i].shape:
                         raise ValueError(f"{name}.backward: gradient {i} has shape {gi.shape}, expected the shape "

@@ -248,3 +248,18 @@ def test_load_course_params_errors_name_the_key(rng):
         nn.to_course_params({"W1": 1})
     bias_as_row = dict(good, b1=good["b1"].ravel())  # (n,) accepted too
     nn.load_course_params(model, bias_as_row)
+
+
+def test_set_num_threads_sets_numpys_blas_threads():
+    pytest.importorskip("threadpoolctl")
+    before = nn.get_num_threads()
+    try:
+        nn.set_num_threads(1)
+        assert nn.get_num_threads() == 1
+        x = np.ones((300, 300))
+        np.testing.assert_array_equal(x @ x, np.full((300, 300), 300.0))  # still multiplies
+    finally:
+        nn.set_num_threads(before)
+    assert nn.get_num_threads() == before
+    with pytest.raises(ValueError, match="n: "):
+        nn.set_num_threads(0)

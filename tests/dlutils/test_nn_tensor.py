@@ -274,8 +274,20 @@ def test_function_with_a_constant_input_and_bad_backwards():
         def backward(ctx, grad):
             return grad, grad
 
+    class TensorOut(Cube):
+        @staticmethod
+        def forward(ctx, x):
+            return nn.Tensor(x)
+
+    class TensorGrad(Cube):
+        @staticmethod
+        def backward(ctx, grad):
+            return nn.Tensor(grad)
+
     for bad, message in ((WrongShape, r"WrongShape.backward: gradient 0 has shape \(\)"),
-                         (WrongCount, "WrongCount.backward: returned 2 gradient")):
+                         (WrongCount, "WrongCount.backward: returned 2 gradient"),
+                         (TensorOut, "TensorOut.forward: returned a Tensor"),
+                         (TensorGrad, "TensorGrad.backward: gradient 0 is a Tensor")):
         with pytest.raises(ValueError, match=message):
             bad.apply(x).sum().backward()
     with pytest.raises(NotImplementedError):
