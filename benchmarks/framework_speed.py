@@ -8,7 +8,11 @@ OMP_NUM_THREADS) only when it loads; torch gets torch.set_num_threads to match. 
 frameworks alternate, round after round, so both see the same machine load; the best round counts.
 Also measured in the same subprocess: this machine's float32 matmul peak (a large square matmul), and
 the fraction of it each framework reaches (the MLP's matmul flops per step / time per step).
-PyTorch is optional: without it, only dlutils.nn is timed and the script says so. Run:
+PyTorch is optional: without it, only dlutils.nn is timed and the script says so.
+--malloc adds a third setting: one thread with glibc told to keep freed memory (MALLOC_MMAP_THRESHOLD_,
+MALLOC_TRIM_THRESHOLD_). At batch 512 each activation is 512 KB, above glibc's mmap threshold, so every
+fresh array is mapped and page-faulted anew; profiling (process CPU time) put about a third of a
+dlutils.nn step there, and both frameworks allocate that way. Run:
     nice .venv/bin/python benchmarks/framework_speed.py            # about a minute
     nice .venv/bin/python benchmarks/framework_speed.py --quick    # fewer, shorter rounds
 """
@@ -23,6 +27,7 @@ SIZES = (64, 256, 256, 10)
 BATCHES = (64, 512)
 VARIANTS = ("mlp", "bn+dropout")
 THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+KEEP_FREED_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
 
 
 def matmul_flops_per_step(m):
@@ -154,6 +159,7 @@ def worker(threads, rounds, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 rounds of 0.2 s instead of 5 of 0.5 s")
+    parser.add_argument("--malloc", action="store_true", help="also: one thread with glibc keeping freed memory")
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     rounds, seconds = (3, 0.2) if args.quick else (5, 0.5)
@@ -167,8 +173,11 @@ def main():
         torch = None
         print("PyTorch is not installed (pip install torch==2.13.0 for the comparison): timing dlutils.nn only")
     results = {}
-    for label, threads in (("1 thread", 1), ("default", 0)):
-        env = dict(os.environ)
+    settings = [("1 thread", 1, {}), ("default", 0, {})]
+    if args.malloc:
+        settings.append(("1 thread, glibc keeps freed memory", 1, KEEP_FREED_MEMORY))
+    for label, threads, extra in settings:
+        env = dict(os.environ, **extra)
         for key in THREAD_ENV:
             env.pop(key, None)
             if threads:
