@@ -35,7 +35,8 @@ def _check_number(name, value, low=None, high=None, low_open=False, high_open=Fa
 class Optimizer:
     """Base class: Optimizer(params, learning_rate).
 
-    params: the Parameters to update (e.g. model.parameters()), each once, one dtype.
+    params: the Parameters to update (e.g. model.parameters()), each once, one dtype; one whose
+    requires_grad is False (frozen, as in transfer learning) gets no gradient, so it is never updated.
     Attributes: params (list), learning_rate (settable between steps, e.g. by a schedule),
     state (dict: parameter index -> dict of that parameter's state arrays, e.g. {"v": ..., "s": ...}),
     steps (number of step() calls so far).
@@ -50,9 +51,11 @@ class Optimizer:
             raise ValueError("params: expected at least one Parameter, got an empty list")
         seen = set()
         for i, p in enumerate(params):
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise ValueError(f"params[{i}]: expected a Parameter (a Tensor with requires_grad=True), "
-                                 f"got {type(p).__name__}")
+            if not isinstance(p, Tensor):
+                raise ValueError(f"params[{i}]: expected a Parameter, got {type(p).__name__}")
+            if p._backward is not None:
+                raise ValueError(f"params[{i}]: expected a Parameter, got a Tensor computed by an op (only leaves "
+                                 "can be optimized)")
             if id(p) in seen:
                 raise ValueError(f"params[{i}]: this Parameter is listed twice")
             seen.add(id(p))

@@ -84,7 +84,7 @@ class Tensor:
     ndarray is used as is (no copy), ints and bools become float64.
     Attributes: data (ndarray), grad (ndarray or None; filled by backward() on
     leaves that require grad), requires_grad, shape, dtype, ndim.
-    Ops: + - * / ** (a number), unary -, @, sum/mean(axis, keepdims), T, reshape,
+    Ops: + - * / ** (a number), unary -, @, sum/mean(axis, keepdims), T, reshape, indexing t[...],
     relu, tanh, sigmoid, exp, log; numbers and ndarrays are accepted on either
     side of a binary op and take this tensor's dtype.
     """
@@ -339,6 +339,19 @@ def _reshape(self, *shape):
     return _result(out, (self,), lambda g: (g.reshape(old),))
 
 
+def _getitem(self, index):
+    """NumPy indexing (t[0], t[:, 1:3], t[rows, cols], t[mask]); the gradient goes back to the entries read."""
+    x = self.data
+    if isinstance(index, Tensor):
+        raise ValueError("index: expected ints, slices or arrays of ints or bools, got a Tensor")
+
+    def backward(g):
+        full = np.zeros_like(x)
+        np.add.at(full, index, g)  # an entry read twice gets both gradients
+        return (full,)
+    return _result(x[index], (self,), backward)
+
+
 def _transpose(self):
     return _result(self.data.T, (self,), lambda g: (g.T,))
 
@@ -382,6 +395,7 @@ Tensor.__pow__ = _pow
 Tensor.sum = _sum
 Tensor.mean = _mean
 Tensor.reshape = _reshape
+Tensor.__getitem__ = _getitem
 Tensor.T = property(_transpose, doc="the transpose (axes reversed), on the graph")
 Tensor.relu = _relu
 Tensor.tanh = _tanh

@@ -99,6 +99,23 @@ def test_gradients_set_by_hand_and_missing_gradients():
         np.testing.assert_array_equal(p.data, b)
 
 
+def test_frozen_parameters_stay_put():
+    model = make_model()
+    for p in model[0].parameters():  # transfer learning: freeze the first layer
+        p.requires_grad = False
+    frozen = [p.data.copy() for p in model[0].parameters()]
+    head = model[2].weight.data.copy()
+    optimizer = nn.optim.Adam(model.parameters(), learning_rate=0.1)
+    for step in range(3):
+        optimizer.zero_grad()
+        backward_on_a_batch(model, step)
+        optimizer.step()
+    for p, before in zip(model[0].parameters(), frozen):
+        assert p.grad is None
+        np.testing.assert_array_equal(p.data, before)
+    assert not np.allclose(model[2].weight.data, head)
+
+
 def test_replaced_data_is_taken_back():
     model = make_model()
     optimizer = nn.optim.SGD(model.parameters(), 1.0)
@@ -142,8 +159,10 @@ def test_bad_arguments():
         nn.optim.Adam(model.parameters(), beta2=1.5)
     with pytest.raises(ValueError, match="params: expected at least one"):
         nn.optim.Adam([])
-    with pytest.raises(ValueError, match=r"params\[0\]: expected a Parameter"):
-        nn.optim.Adam([nn.Tensor(np.ones(2))])
+    with pytest.raises(ValueError, match=r"params\[0\]: expected a Parameter, got ndarray"):
+        nn.optim.Adam([np.ones(2)])
+    with pytest.raises(ValueError, match=r"params\[0\]: expected a Parameter, got a Tensor computed by an op"):
+        nn.optim.Adam([nn.Parameter(np.ones(2)) * 2])
     w = model[0].weight
     with pytest.raises(ValueError, match=r"params\[1\]: this Parameter is listed twice"):
         nn.optim.Adam([w, w])
