@@ -363,6 +363,7 @@ def _relu(self):
 
 
 def _tanh(self):
+    """tanh entrywise; gradient 1 - tanh(x)**2."""
     y = np.tanh(self.data)
     return _result(y, (self,), lambda g: (g * (1 - y * y),))
 
@@ -380,6 +381,7 @@ def _sigmoid(self):
 
 
 def _exp(self):
+    """exp entrywise; gradient exp(x)."""
     y = np.exp(self.data)
     return _result(y, (self,), lambda g: (g * y,))
 
@@ -445,10 +447,12 @@ class Function:
 
     @staticmethod
     def forward(ctx, *inputs, **options):
+        """Compute the output ndarray from the input ndarrays (define it in the subclass)."""
         raise NotImplementedError("a Function subclass defines forward(ctx, *inputs) as a @staticmethod")
 
     @staticmethod
     def backward(ctx, grad):
+        """One gradient per positional input of forward, from grad (define it in the subclass)."""
         raise NotImplementedError("a Function subclass defines backward(ctx, grad) as a @staticmethod")
 
     @classmethod
