@@ -79,7 +79,6 @@ class Optimizer:
             self._data_views.append(self._flat[s].reshape(p.data.shape))
             self._grad_views.append(self._grad_flat[s].reshape(p.data.shape))
             p.data = self._data_views[-1]
-            p._grad_buffer = self._grad_views[-1]
 
     def _buffer(self, name, fill=0.0):
         """A flat state array named ``name``, with one view per parameter in ``state[i][name]``."""
@@ -98,7 +97,7 @@ class Optimizer:
         if type(self)._update is Optimizer._update:
             raise NotImplementedError(f"{type(self).__name__}: an Optimizer subclass defines step() (or _update())")
         self.steps += 1
-        fast = True
+        complete = True
         for p, data_view, grad_view in zip(self.params, self._data_views, self._grad_views):
             if p.data is not data_view:  # data replaced since (e.g. p.data = ...): take it back into the flat array
                 if p.data.shape != data_view.shape:
@@ -106,18 +105,16 @@ class Optimizer:
                                      f"{p.data.shape}; make a new optimizer")
                 np.copyto(data_view, p.data)
                 p.data = data_view
-                p._grad_buffer = grad_view
-            if p.grad is not grad_view:
-                fast = False
-        if fast:  # every gradient already sits in the flat array: one vectorized update
+            if p.grad is None:
+                complete = False
+            else:
+                np.copyto(grad_view, p.grad)  # gather: the update reads one flat gradient
+        if complete:  # one vectorized update of all parameters
             self._update(self._flat, self._grad_flat, self._scratch, self._states(slice(None)))
             return
-        for p, s, grad_view in zip(self.params, self._slices, self._grad_views):
-            if p.grad is None:
-                continue
-            if p.grad is not grad_view:
-                np.copyto(grad_view, p.grad)
-            self._update(self._flat[s], self._grad_flat[s], self._scratch[s], self._states(s))
+        for p, s in zip(self.params, self._slices):
+            if p.grad is not None:
+                self._update(self._flat[s], self._grad_flat[s], self._scratch[s], self._states(s))
 
     def _states(self, s):
         return {name: flat[s] for name, flat in self._flat_states.items()}

@@ -89,7 +89,7 @@ class Tensor:
     side of a binary op and take this tensor's dtype.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_grad_buffer", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "__weakref__")
     __array_ufunc__ = None  # ndarray + Tensor calls Tensor.__radd__ instead of looping over elements
 
     def __init__(self, data, requires_grad=False):
@@ -98,7 +98,6 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._parents = ()
         self._backward = None
-        self._grad_buffer = None  # optional: an array the first gradient is copied into (set by optimizers)
 
     # ---- properties ---------------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="shape of data")
@@ -184,16 +183,11 @@ def _topological_order(root):
 
 
 def _accumulate_leaf(leaf, g):
-    """Add g into leaf.grad, which the leaf owns (the first gradient is copied, later ones added in place)."""
+    """Add g into leaf.grad, which the leaf owns: the first gradient is copied, later ones added in place."""
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
     if leaf.grad is None:
-        buffer = leaf._grad_buffer
-        if buffer is not None and buffer.shape == g.shape:
-            np.copyto(buffer, g)
-            leaf.grad = buffer
-        else:
-            leaf.grad = np.array(g, copy=True)
+        leaf.grad = np.array(g, copy=True)
     else:
         np.add(leaf.grad, g, out=leaf.grad)
 
@@ -203,7 +197,6 @@ def _result(data, parents, backward):
     out = Tensor.__new__(Tensor)
     out.data = data if type(data) is np.ndarray else np.asarray(data)  # NumPy returns scalars for 0-d results
     out.grad = None
-    out._grad_buffer = None
     if _grad_enabled[0] and any(p.requires_grad for p in parents):
         out.requires_grad = True
         out._parents = parents

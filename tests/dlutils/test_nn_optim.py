@@ -190,3 +190,16 @@ def test_schedule_arguments():
         nn.optim.exponential_decay(0.1, 1, 1.5)
     with pytest.raises(ValueError, match="interval: "):
         nn.optim.staircase_decay(0.1, 1, 0.5, 0)
+
+
+def test_a_kept_gradient_is_never_overwritten():
+    model = make_model()
+    optimizer = nn.optim.SGD(model.parameters(), 0.1)
+    backward_on_a_batch(model, 1)
+    kept = model[0].weight.grad
+    saved = kept.copy()
+    optimizer.step()
+    optimizer.zero_grad()
+    backward_on_a_batch(model, 2)
+    optimizer.step()
+    np.testing.assert_array_equal(kept, saved)  # a new step's gradient is a new array, as in PyTorch
