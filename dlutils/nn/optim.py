@@ -40,8 +40,12 @@ class Optimizer:
     Attributes: params (list), learning_rate (settable between steps, e.g. by a schedule),
     state (dict: parameter index -> dict of that parameter's state arrays, e.g. {"v": ..., "s": ...}),
     steps (number of step() calls so far).
-    zero_grad() sets every .grad to None; step() applies one update (subclasses define _update).
+    zero_grad() sets every .grad to None; step() applies one update. A subclass either overrides step()
+    (loop over self.params, update p.data from p.grad, keep what it needs in self.state[i]), or, as the
+    built-in ones do, defines _update(data, grad, scratch, states) on flat arrays and lets step() call it.
     """
+
+    _flat_states = {}  # name -> flat state array, set by subclasses with _buffer(name)
 
     def __init__(self, params, learning_rate):
         if isinstance(params, Tensor):
@@ -118,8 +122,6 @@ class Optimizer:
 
     def _states(self, s):
         return {name: flat[s] for name, flat in self._flat_states.items()}
-
-    _flat_states = {}
 
     def _update(self, data, grad, scratch, states):
         """Update ``data`` in place from ``grad`` (1-D arrays of one or all parameters); ``scratch`` is free

@@ -203,3 +203,20 @@ def test_a_kept_gradient_is_never_overwritten():
     backward_on_a_batch(model, 2)
     optimizer.step()
     np.testing.assert_array_equal(kept, saved)  # a new step's gradient is a new array, as in PyTorch
+
+
+def test_a_subclass_that_overrides_step():
+    class HalfStep(nn.optim.Optimizer):  # the way 12_frameworks plugs a student's update in
+        def step(self):
+            for i, p in enumerate(self.params):
+                self.state[i]["count"] = self.state[i].get("count", 0) + 1
+                p.data = p.data - 0.5 * self.learning_rate * p.grad
+
+    model = make_model()
+    optimizer = HalfStep(model.parameters(), 1.0)
+    backward_on_a_batch(model, 1)
+    expected = [p.data - 0.5 * p.grad for p in model.parameters()]
+    optimizer.step()
+    for p, e in zip(model.parameters(), expected):
+        np.testing.assert_allclose(p.data, e)
+    assert optimizer.state[0]["count"] == 1
