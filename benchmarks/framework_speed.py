@@ -8,7 +8,11 @@ OMP_NUM_THREADS) only when it loads; torch gets torch.set_num_threads to match. 
 frameworks alternate, round after round, so both see the same machine load; the best round counts.
 Also measured in the same subprocess: this machine's float32 matmul peak (a large square matmul), and
 the fraction of it each framework reaches (the MLP's matmul flops per step / time per step).
-PyTorch is optional: without it, only dlutils.nn is timed and the script says so. Run:
+PyTorch is optional: without it, only dlutils.nn is timed and the script says so.
+--malloc adds a third setting: one thread with glibc told to keep freed memory (MALLOC_MMAP_THRESHOLD_,
+MALLOC_TRIM_THRESHOLD_). At batch 512 each activation is 512 KB, above glibc's mmap threshold, so every
+fresh array is mapped and page-faulted anew; profiling (process CPU time) put about a third of a
+dlutils.nn step there, and both frameworks allocate that way. Run:
     nice .venv/bin/python benchmarks/framework_speed.py            # about a minute
     nice .venv/bin/python benchmarks/framework_speed.py --quick    # fewer, shorter rounds
 """
@@ -23,6 +27,7 @@ SIZES = (64, 256, 256, 10)
 BATCHES = (64, 512)
 VARIANTS = ("mlp", "bn+dropout")
 THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+KEEP_FREED_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(64 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
 
 
 def matmul_flops_per_step(m):
@@ -32,7 +37,8 @@ def matmul_flops_per_step(m):
     return forward + forward + sum(2 * m * a * b for a, b in pairs[1:])
 
 
-def matmul_peak(np, n=1024, repeats=5):
+def matmul_peak(np, n=768, repeats=40):
+    """Best float32 flops per second of an n x n matmul (many short tries: one may find the machine quiet)."""
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     b = a.T.copy()
     a @ b  # warm-up
@@ -107,15 +113,19 @@ def torch_trainer(torch, variant, X, y, batch, weights):
 
 
 def steps_per_second(run, seconds):
-    """Steps per second of run over about ``seconds`` (a short calibration first)."""
-    steps = 10
+    """(steps per wall-clock second, steps per CPU second of this process) of run over about ``seconds``.
+
+    On a shared machine the CPU-time rate leaves out the time other processes had the core: with one thread
+    it is the fairer number; with several it also counts what every thread spent (spinning included).
+    """
+    steps = 5
     start = time.perf_counter()
     run(steps)
     per_step = (time.perf_counter() - start) / steps
-    steps = max(10, int(seconds / per_step))
-    start = time.perf_counter()
+    steps = max(5, int(seconds / per_step))
+    start, cpu = time.perf_counter(), time.process_time()
     run(steps)
-    return steps / (time.perf_counter() - start)
+    return steps / (time.perf_counter() - start), steps / (time.process_time() - cpu)
 
 
 def worker(threads, rounds, seconds):
@@ -142,21 +152,22 @@ def worker(threads, rounds, seconds):
             ours(20)  # warm-up: caches, allocator, BLAS threads
             if theirs:
                 theirs(20)
-            best = {"dlutils": 0.0, "torch": 0.0}
+            best = {"dlutils": (0.0, 0.0), "torch": (0.0, 0.0)}
             for _ in range(rounds):  # alternate: both frameworks see the same load
-                best["dlutils"] = max(best["dlutils"], steps_per_second(ours, seconds))
-                if theirs:
-                    best["torch"] = max(best["torch"], steps_per_second(theirs, seconds))
+                for name, run in (("dlutils", ours), ("torch", theirs)):
+                    if run:
+                        best[name] = tuple(map(max, best[name], steps_per_second(run, seconds)))
             result["runs"].append({"variant": variant, "batch": batch, **best})
     print(json.dumps(result))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 rounds of 0.2 s instead of 5 of 0.5 s")
+    parser.add_argument("--quick", action="store_true", help="4 rounds of 0.2 s instead of 12 of 0.25 s")
+    parser.add_argument("--malloc", action="store_true", help="also: one thread with glibc keeping freed memory")
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rounds, seconds = (3, 0.2) if args.quick else (5, 0.5)
+    rounds, seconds = (4, 0.2) if args.quick else (12, 0.25)
     if args.worker is not None:
         worker(args.worker, rounds, seconds)
         return
@@ -167,8 +178,11 @@ def main():
         torch = None
         print("PyTorch is not installed (pip install torch==2.13.0 for the comparison): timing dlutils.nn only")
     results = {}
-    for label, threads in (("1 thread", 1), ("default", 0)):
-        env = dict(os.environ)
+    settings = [("1 thread", 1, {}), ("default", 0, {})]
+    if args.malloc:
+        settings.append(("1 thread, glibc keeps freed memory", 1, KEEP_FREED_MEMORY))
+    for label, threads, extra in settings:
+        env = dict(os.environ, **extra)
         for key in THREAD_ENV:
             env.pop(key, None)
             if threads:
@@ -177,24 +191,27 @@ def main():
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
         results[label] = json.loads(out.strip().splitlines()[-1])
     load = os.getloadavg()
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores; float32; Adam; "
-          f"best of {rounds} alternating rounds of ~{seconds} s")
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores (at the end); float32; "
+          f"Adam; best of {rounds} alternating rounds of ~{seconds} s each")
     for label, result in results.items():
         threads = "" if result["torch_threads"] is None else f", torch threads {result['torch_threads']}"
         print(f"\n{label}: float32 matmul peak {result['peak'] / 1e9:.1f} GFLOP/s{threads}")
-        header = f"{'model':<11} {'batch':>5} {'dlutils.nn':>11} {'PyTorch':>9} {'ratio':>6} " \
-                 f"{'% peak nn':>9} {'% peak torch':>12}"
-        print(header)
+        print(f"{'':17} {'steps per second':^27}   {'steps per CPU second':^27}   {'% of matmul peak':^17}")
+        print(f"{'model':<11} {'batch':>5} {'dlutils.nn':>10} {'PyTorch':>9} {'ratio':>6}   "
+              f"{'dlutils.nn':>10} {'PyTorch':>9} {'ratio':>6}   {'nn':>8} {'torch':>8}")
         for run in result["runs"]:
             flops = matmul_flops_per_step(run["batch"])
-            ours, theirs = run["dlutils"], run["torch"]
-            ratio = f"{ours / theirs:6.2f}" if theirs else f"{'-':>6}"
-            theirs_text = f"{theirs:9.0f}" if theirs else f"{'-':>9}"
-            theirs_peak = f"{100 * flops * theirs / result['peak']:11.1f}%" if theirs else f"{'-':>12}"
-            print(f"{run['variant']:<11} {run['batch']:>5} {ours:11.0f} {theirs_text} {ratio} "
-                  f"{100 * flops * ours / result['peak']:8.1f}% {theirs_peak}")
-    print("\nsteps/s: training steps per second (forward, backward, Adam step); ratio = dlutils.nn / PyTorch "
-          "(above 1: dlutils.nn faster); % peak: the MLP's matmul flops per second over the measured peak")
+            (ours, ours_cpu), (theirs, theirs_cpu) = run["dlutils"], run["torch"]
+            cells = []
+            for a, b in ((ours, theirs), (ours_cpu, theirs_cpu)):
+                cells.append(f"{a:10.0f} " + (f"{b:9.0f} {a / b:6.2f}" if b else f"{'-':>9} {'-':>6}"))
+            peak = f"{100 * flops * ours / result['peak']:7.1f}% " + (
+                f"{100 * flops * theirs / result['peak']:7.1f}%" if theirs else f"{'-':>8}")
+            print(f"{run['variant']:<11} {run['batch']:>5} {cells[0]}   {cells[1]}   {peak}")
+    print("\nA step: forward, backward, Adam. ratio = dlutils.nn / PyTorch (above 1: dlutils.nn faster). "
+          "Steps per CPU second: per second of this process's CPU time (all its threads), which leaves out "
+          "other processes' turns on a shared machine. % of matmul peak: the MLP's matmul flops per wall "
+          "second over the best measured float32 matmul rate.")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ class Module:
         object.__delattr__(self, name)
 
     def forward(self, *inputs):
+        """The computation of this module (define it in the subclass); module(x) calls it."""
         raise NotImplementedError(f"{type(self).__name__}: a Module subclass defines forward()")
 
     def __call__(self, *inputs, **options):
@@ -101,6 +102,7 @@ class Module:
             p.grad = None
 
     def extra_repr(self):
+        """The arguments shown in repr(module), e.g. "64, 256" for Linear(64, 256)."""
         return ""
 
     def __repr__(self):
@@ -133,6 +135,7 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def forward(self, x):
+        """x through each module in order."""
         for module in self._modules.values():
             x = module(x)
         return x
@@ -172,9 +175,11 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(n_out, dtype=dtype))
 
     def forward(self, x):
+        """x Tensor (m, n_in) -> Tensor (m, n_out)."""
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
+        """The constructor arguments, for repr."""
         n_out, n_in = self.weight.shape
         return f"{n_in}, {n_out}"
 
@@ -183,6 +188,7 @@ class ReLU(Module):
     """max(x, 0) entrywise."""
 
     def forward(self, x):
+        """Any shape -> the same shape."""
         return F.relu(x)
 
 
@@ -190,6 +196,7 @@ class Tanh(Module):
     """tanh entrywise."""
 
     def forward(self, x):
+        """Any shape -> the same shape."""
         return F.tanh(x)
 
 
@@ -197,6 +204,7 @@ class Sigmoid(Module):
     """1 / (1 + exp(-x)) entrywise."""
 
     def forward(self, x):
+        """Any shape -> the same shape."""
         return F.sigmoid(x)
 
 
@@ -225,10 +233,12 @@ class BatchNorm1d(Module):
         self.running_var = np.ones(n, dtype=dtype)
 
     def forward(self, x):
+        """x Tensor (m, n) -> (m, n); batch statistics in training (m >= 2), running ones in evaluation."""
         return F.batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var, self.training,
                             self.momentum, self.epsilon)
 
     def extra_repr(self):
+        """The constructor arguments, for repr."""
         return f"{self.weight.shape[0]}, momentum={self.momentum}, epsilon={self.epsilon}"
 
 
@@ -248,11 +258,13 @@ class Dropout(Module):
         self.keep_prob, self.rng = float(keep_prob), rng
 
     def forward(self, x):
+        """x Tensor of any shape -> the same shape; a new mask from rng on each call in training."""
         if not self.training:
             return x
         return F.dropout(x, self.keep_prob, rng=self.rng)
 
     def extra_repr(self):
+        """The constructor arguments, for repr."""
         return f"keep_prob={self.keep_prob}"
 
 
@@ -261,6 +273,7 @@ class SoftmaxCrossEntropy(Module):
     cross-entropy of softmax(logits); one fused, stable node (PyTorch's nn.CrossEntropyLoss)."""
 
     def forward(self, logits, labels):
+        """logits Tensor (m, C), labels ints (m,) -> scalar Tensor."""
         return F.softmax_cross_entropy(logits, labels)
 
 
@@ -270,6 +283,7 @@ class SigmoidCrossEntropy(Module):
     the mask keeps (multi-task learning with unknown labels masked out)."""
 
     def forward(self, logits, targets, mask=None):
+        """logits Tensor (m, K), targets (m, K), mask (m, K) or None -> scalar Tensor."""
         return F.sigmoid_cross_entropy(logits, targets, mask)
 
 

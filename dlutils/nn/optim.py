@@ -35,12 +35,17 @@ def _check_number(name, value, low=None, high=None, low_open=False, high_open=Fa
 class Optimizer:
     """Base class: Optimizer(params, learning_rate).
 
-    params: the Parameters to update (e.g. model.parameters()), each once, one dtype.
+    params: the Parameters to update (e.g. model.parameters()), each once, one dtype; one whose
+    requires_grad is False (frozen, as in transfer learning) gets no gradient, so it is never updated.
     Attributes: params (list), learning_rate (settable between steps, e.g. by a schedule),
     state (dict: parameter index -> dict of that parameter's state arrays, e.g. {"v": ..., "s": ...}),
     steps (number of step() calls so far).
-    zero_grad() sets every .grad to None; step() applies one update (subclasses define _update).
+    zero_grad() sets every .grad to None; step() applies one update. A subclass either overrides step()
+    (loop over self.params, update p.data from p.grad, keep what it needs in self.state[i]), or, as the
+    built-in ones do, defines _update(data, grad, scratch, states) on flat arrays and lets step() call it.
     """
+
+    _flat_states = {}  # name -> flat state array, set by subclasses with _buffer(name)
 
     def __init__(self, params, learning_rate):
         if isinstance(params, Tensor):
@@ -50,9 +55,11 @@ class Optimizer:
             raise ValueError("params: expected at least one Parameter, got an empty list")
         seen = set()
         for i, p in enumerate(params):
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise ValueError(f"params[{i}]: expected a Parameter (a Tensor with requires_grad=True), "
-                                 f"got {type(p).__name__}")
+            if not isinstance(p, Tensor):
+                raise ValueError(f"params[{i}]: expected a Parameter, got {type(p).__name__}")
+            if p._backward is not None:
+                raise ValueError(f"params[{i}]: expected a Parameter, got a Tensor computed by an op (only leaves "
+                                 "can be optimized)")
             if id(p) in seen:
                 raise ValueError(f"params[{i}]: this Parameter is listed twice")
             seen.add(id(p))
@@ -76,7 +83,6 @@ class Optimizer:
             self._data_views.append(self._flat[s].reshape(p.data.shape))
             self._grad_views.append(self._grad_flat[s].reshape(p.data.shape))
             p.data = self._data_views[-1]
-            p._grad_buffer = self._grad_views[-1]
 
     def _buffer(self, name, fill=0.0):
         """A flat state array named ``name``, with one view per parameter in ``state[i][name]``."""
@@ -95,7 +101,7 @@ class Optimizer:
         if type(self)._update is Optimizer._update:
             raise NotImplementedError(f"{type(self).__name__}: an Optimizer subclass defines step() (or _update())")
         self.steps += 1
-        fast = True
+        complete = True
         for p, data_view, grad_view in zip(self.params, self._data_views, self._grad_views):
             if p.data is not data_view:  # data replaced since (e.g. p.data = ...): take it back into the flat array
                 if p.data.shape != data_view.shape:
@@ -103,23 +109,19 @@ class Optimizer:
                                      f"{p.data.shape}; make a new optimizer")
                 np.copyto(data_view, p.data)
                 p.data = data_view
-                p._grad_buffer = grad_view
-            if p.grad is not grad_view:
-                fast = False
-        if fast:  # every gradient already sits in the flat array: one vectorized update
+            if p.grad is None:
+                complete = False
+            else:
+                np.copyto(grad_view, p.grad)  # gather: the update reads one flat gradient
+        if complete:  # one vectorized update of all parameters
             self._update(self._flat, self._grad_flat, self._scratch, self._states(slice(None)))
             return
-        for p, s, grad_view in zip(self.params, self._slices, self._grad_views):
-            if p.grad is None:
-                continue
-            if p.grad is not grad_view:
-                np.copyto(grad_view, p.grad)
-            self._update(self._flat[s], self._grad_flat[s], self._scratch[s], self._states(s))
+        for p, s in zip(self.params, self._slices):
+            if p.grad is not None:
+                self._update(self._flat[s], self._grad_flat[s], self._scratch[s], self._states(s))
 
     def _states(self, s):
         return {name: flat[s] for name, flat in self._flat_states.items()}
-
-    _flat_states = {}
 
     def _update(self, data, grad, scratch, states):
         """Update ``data`` in place from ``grad`` (1-D arrays of one or all parameters); ``scratch`` is free

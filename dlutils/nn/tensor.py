@@ -84,12 +84,12 @@ class Tensor:
     ndarray is used as is (no copy), ints and bools become float64.
     Attributes: data (ndarray), grad (ndarray or None; filled by backward() on
     leaves that require grad), requires_grad, shape, dtype, ndim.
-    Ops: + - * / ** (a number), unary -, @, sum/mean(axis, keepdims), T, reshape,
+    Ops: + - * / ** (a number), unary -, @, sum/mean(axis, keepdims), T, reshape, indexing t[...],
     relu, tanh, sigmoid, exp, log; numbers and ndarrays are accepted on either
     side of a binary op and take this tensor's dtype.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_grad_buffer", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "__weakref__")
     __array_ufunc__ = None  # ndarray + Tensor calls Tensor.__radd__ instead of looping over elements
 
     def __init__(self, data, requires_grad=False):
@@ -98,7 +98,6 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._parents = ()
         self._backward = None
-        self._grad_buffer = None  # optional: an array the first gradient is copied into (set by optimizers)
 
     # ---- properties ---------------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="shape of data")
@@ -184,16 +183,11 @@ def _topological_order(root):
 
 
 def _accumulate_leaf(leaf, g):
-    """Add g into leaf.grad, which the leaf owns (the first gradient is copied, later ones added in place)."""
+    """Add g into leaf.grad, which the leaf owns: the first gradient is copied, later ones added in place."""
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
     if leaf.grad is None:
-        buffer = leaf._grad_buffer
-        if buffer is not None and buffer.shape == g.shape:
-            np.copyto(buffer, g)
-            leaf.grad = buffer
-        else:
-            leaf.grad = np.array(g, copy=True)
+        leaf.grad = np.array(g, copy=True)
     else:
         np.add(leaf.grad, g, out=leaf.grad)
 
@@ -203,7 +197,6 @@ def _result(data, parents, backward):
     out = Tensor.__new__(Tensor)
     out.data = data if type(data) is np.ndarray else np.asarray(data)  # NumPy returns scalars for 0-d results
     out.grad = None
-    out._grad_buffer = None
     if _grad_enabled[0] and any(p.requires_grad for p in parents):
         out.requires_grad = True
         out._parents = parents
@@ -339,6 +332,19 @@ def _reshape(self, *shape):
     return _result(out, (self,), lambda g: (g.reshape(old),))
 
 
+def _getitem(self, index):
+    """NumPy indexing (t[0], t[:, 1:3], t[rows, cols], t[mask]); the gradient goes back to the entries read."""
+    x = self.data
+    if isinstance(index, Tensor):
+        raise ValueError("index: expected ints, slices or arrays of ints or bools, got a Tensor")
+
+    def backward(g):
+        full = np.zeros_like(x)
+        np.add.at(full, index, g)  # an entry read twice gets both gradients
+        return (full,)
+    return _result(x[index], (self,), backward)
+
+
 def _transpose(self):
     return _result(self.data.T, (self,), lambda g: (g.T,))
 
@@ -350,6 +356,7 @@ def _relu(self):
 
 
 def _tanh(self):
+    """tanh entrywise; gradient 1 - tanh(x)**2."""
     y = np.tanh(self.data)
     return _result(y, (self,), lambda g: (g * (1 - y * y),))
 
@@ -367,6 +374,7 @@ def _sigmoid(self):
 
 
 def _exp(self):
+    """exp entrywise; gradient exp(x)."""
     y = np.exp(self.data)
     return _result(y, (self,), lambda g: (g * y,))
 
@@ -382,6 +390,7 @@ Tensor.__pow__ = _pow
 Tensor.sum = _sum
 Tensor.mean = _mean
 Tensor.reshape = _reshape
+Tensor.__getitem__ = _getitem
 Tensor.T = property(_transpose, doc="the transpose (axes reversed), on the graph")
 Tensor.relu = _relu
 Tensor.tanh = _tanh
@@ -431,10 +440,12 @@ class Function:
 
     @staticmethod
     def forward(ctx, *inputs, **options):
+        """Compute the output ndarray from the input ndarrays (define it in the subclass)."""
         raise NotImplementedError("a Function subclass defines forward(ctx, *inputs) as a @staticmethod")
 
     @staticmethod
     def backward(ctx, grad):
+        """One gradient per positional input of forward, from grad (define it in the subclass)."""
         raise NotImplementedError("a Function subclass defines backward(ctx, grad) as a @staticmethod")
 
     @classmethod

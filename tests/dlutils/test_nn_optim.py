@@ -99,6 +99,23 @@ def test_gradients_set_by_hand_and_missing_gradients():
         np.testing.assert_array_equal(p.data, b)
 
 
+def test_frozen_parameters_stay_put():
+    model = make_model()
+    for p in model[0].parameters():  # transfer learning: freeze the first layer
+        p.requires_grad = False
+    frozen = [p.data.copy() for p in model[0].parameters()]
+    head = model[2].weight.data.copy()
+    optimizer = nn.optim.Adam(model.parameters(), learning_rate=0.1)
+    for step in range(3):
+        optimizer.zero_grad()
+        backward_on_a_batch(model, step)
+        optimizer.step()
+    for p, before in zip(model[0].parameters(), frozen):
+        assert p.grad is None
+        np.testing.assert_array_equal(p.data, before)
+    assert not np.allclose(model[2].weight.data, head)
+
+
 def test_replaced_data_is_taken_back():
     model = make_model()
     optimizer = nn.optim.SGD(model.parameters(), 1.0)
@@ -142,8 +159,10 @@ def test_bad_arguments():
         nn.optim.Adam(model.parameters(), beta2=1.5)
     with pytest.raises(ValueError, match="params: expected at least one"):
         nn.optim.Adam([])
-    with pytest.raises(ValueError, match=r"params\[0\]: expected a Parameter"):
-        nn.optim.Adam([nn.Tensor(np.ones(2))])
+    with pytest.raises(ValueError, match=r"params\[0\]: expected a Parameter, got ndarray"):
+        nn.optim.Adam([np.ones(2)])
+    with pytest.raises(ValueError, match=r"params\[0\]: expected a Parameter, got a Tensor computed by an op"):
+        nn.optim.Adam([nn.Parameter(np.ones(2)) * 2])
     w = model[0].weight
     with pytest.raises(ValueError, match=r"params\[1\]: this Parameter is listed twice"):
         nn.optim.Adam([w, w])
@@ -171,3 +190,33 @@ def test_schedule_arguments():
         nn.optim.exponential_decay(0.1, 1, 1.5)
     with pytest.raises(ValueError, match="interval: "):
         nn.optim.staircase_decay(0.1, 1, 0.5, 0)
+
+
+def test_a_kept_gradient_is_never_overwritten():
+    model = make_model()
+    optimizer = nn.optim.SGD(model.parameters(), 0.1)
+    backward_on_a_batch(model, 1)
+    kept = model[0].weight.grad
+    saved = kept.copy()
+    optimizer.step()
+    optimizer.zero_grad()
+    backward_on_a_batch(model, 2)
+    optimizer.step()
+    np.testing.assert_array_equal(kept, saved)  # a new step's gradient is a new array, as in PyTorch
+
+
+def test_a_subclass_that_overrides_step():
+    class HalfStep(nn.optim.Optimizer):  # the way 12_frameworks plugs a student's update in
+        def step(self):
+            for i, p in enumerate(self.params):
+                self.state[i]["count"] = self.state[i].get("count", 0) + 1
+                p.data = p.data - 0.5 * self.learning_rate * p.grad
+
+    model = make_model()
+    optimizer = HalfStep(model.parameters(), 1.0)
+    backward_on_a_batch(model, 1)
+    expected = [p.data - 0.5 * p.grad for p in model.parameters()]
+    optimizer.step()
+    for p, e in zip(model.parameters(), expected):
+        np.testing.assert_allclose(p.data, e)
+    assert optimizer.state[0]["count"] == 1

@@ -93,6 +93,20 @@ def test_shape_ops(rng, op):
     check_gradients(op, rng.standard_normal((3, 4)), rng=rng)
 
 
+@pytest.mark.parametrize("index", [0, (slice(None), slice(1, 3)), (np.array([0, 2, 0]), np.array([1, 1, 1])),
+                                   np.array([2, 0, 2]), (Ellipsis, -1)])
+def test_indexing(rng, index):
+    check_gradients(lambda a: a[index], rng.standard_normal((3, 4)), rng=rng)
+
+
+def test_indexing_with_a_mask():
+    x = nn.Parameter(np.arange(6.0).reshape(2, 3))
+    x[x.data > 2].sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0], [1, 1, 1]])
+    with pytest.raises(ValueError, match="index: "):
+        x[nn.Tensor([0])]
+
+
 def test_sigmoid_is_stable_for_huge_inputs():
     t = nn.Tensor(np.array([-1000.0, 0.0, 1000.0]), requires_grad=True)
     y = t.sigmoid()
