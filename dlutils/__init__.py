@@ -25,10 +25,13 @@ Modules:
               correction, from the student's ewma (imported on its own: it needs ipywidgets)
     optimizer_explorer  widget: GD/momentum/RMSprop/Adam paths on a surface, from the student's
               update functions (imported on its own: it needs ipywidgets)
+    nn        a small framework with PyTorch's names (12-13): Tensor with reverse-mode autodiff,
+              Module, Sequential, Linear, BatchNorm1d, Dropout, losses, optim (SGD, RMSprop, Adam,
+              Adagrad, schedules); batch first, inputs (m, n)
 
-Conventions: X is (n_x, m) with one example per column, Y is (1, m),
-W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness only from an
-np.random.Generator passed as ``rng``.
+Conventions (all but nn, which is batch first like every framework): X is (n_x, m) with
+one example per column, Y is (1, m), W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness
+only from an np.random.Generator passed as ``rng``.
 
 What dlutils holds, and why some notebooks keep their own copies: dlutils holds no
 answer to a graded exercise of an earlier notebook (a student's grade must come from
@@ -37,12 +40,14 @@ later notebook needs it as a tool. So a later notebook that needs an earlier ans
 a tool (He initialization in 03 and 07, mini-batches in 07 and 08) defines it in a
 provided, collapsed cell, and those copies are identical: the same source text in every
 notebook, kept so by ``tests/test_notebooks.py::test_provided_copies_are_identical``.
+``nn`` holds the rules of earlier exercises (optimizers of 07, schedules of 08, batch norm of 10,
+softmax cross-entropy of 11) because 12-13 use them as tools; hidden checks never call it.
 ``multiclass`` is the one tool ahead of its exercise: 10_batch_norm trains 10-class digits
 before students write softmax in 11, and 12-13 build on it; hidden tests never call it.
 """
 
-from dlutils import (bn_net, checks, classify, data, layers, model, multiclass, params, plotting, progress, surfaces,
-                     train, tuning)
+from dlutils import (bn_net, checks, classify, data, layers, model, multiclass, nn, params, plotting, progress,
+                     surfaces, train, tuning)
 
 progress.install()  # message-only check failures and the score record, in an IPython kernel
 
