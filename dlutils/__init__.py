@@ -43,6 +43,7 @@ before students write softmax in 11, and 12-13 build on it; hidden tests never c
 
 from dlutils import (bn_net, checks, classify, data, layers, model, multiclass, params, plotting, progress, surfaces,
                      train, tuning)
+from dlutils import strategy  # 13_ml_strategy's data and tools
 
 progress.install()  # message-only check failures and the score record, in an IPython kernel
 
