@@ -141,3 +141,28 @@ def test_tuning_predict_agrees_with_dev_error(digits):
     predicted = tuning.predict(run, X)
     assert predicted.shape == (300,)
     assert tuning.dev_error(run, X, y) == pytest.approx(np.mean(predicted != y))
+
+
+def test_hand_features_are_block_means_and_row_column_ink():
+    image = np.arange(64, dtype=float).reshape(8, 8) / 64
+    F = strategy.hand_features(np.stack([image.ravel(), 1 - image.ravel()], axis=1))
+    assert F.shape == (32, 2)
+    assert F[0, 0] == pytest.approx(np.mean(image[:2, :2]))          # top-left 2x2 block
+    assert F[15, 0] == pytest.approx(np.mean(image[6:, 6:]))         # bottom-right block
+    np.testing.assert_allclose(F[16:24, 0], image.mean(axis=0))      # ink of each column
+    np.testing.assert_allclose(F[24:, 0], image.mean(axis=1))        # ink of each row
+    np.testing.assert_allclose(F[:, 1], 1 - F[:, 0])
+    with pytest.raises(ValueError, match="64 pixels"):
+        strategy.hand_features(np.zeros((16, 3)))
+
+
+def test_softmax_regression_fits_separable_features():
+    rng = np.random.default_rng(8)
+    y = np.repeat(np.arange(3), 30)
+    centres = np.array([[3.0, 0.0], [0.0, 3.0], [-3.0, -3.0]])
+    F = (centres[y] + 0.3 * rng.standard_normal((90, 2))).T
+    predict = strategy.softmax_regression(F, y, num_classes=3, num_epochs=200)
+    assert np.mean(predict(F) == y) == 1.0
+    assert predict(np.array([[3.0], [0.0]]))[0] == 0
+    with pytest.raises(ValueError, match="y"):
+        strategy.softmax_regression(F, y[:10], num_classes=3)
