@@ -18,6 +18,7 @@ row by row as :func:`dlutils.data.digits` does; labels ``y`` are (m,) ints.
 import numpy as np
 
 from dlutils import data, multiclass
+from dlutils.tuning import one_blas_thread
 from dlutils._validate import as_2d_array, check_positive_int, check_rng
 from dlutils.layers import linear_activation_backward, linear_activation_forward, linear_backward, linear_forward
 
@@ -179,9 +180,16 @@ def sigmoid_net(X, Y, mask, *, rng, hidden_units=32, learning_rate=0.5, num_epoc
         raise ValueError(f"Y and mask: expected the same shape (K, {X.shape[1]}), got {Y.shape} and {mask.shape}")
     check_rng("rng", rng)
     Y = np.where(mask > 0, Y, 0.0)  # unknown labels are never read
-    n_x, m, K = X.shape[0], X.shape[1], Y.shape[0]
+    n_x, K = X.shape[0], Y.shape[0]
     parameters = {"W1": rng.standard_normal((hidden_units, n_x)) * np.sqrt(2 / n_x), "b1": np.zeros((hidden_units, 1)),
                   "W2": rng.standard_normal((K, hidden_units)) * np.sqrt(2 / hidden_units), "b2": np.zeros((K, 1))}
+    with one_blas_thread():  # small matrices: one BLAS thread is faster, and much faster on a busy machine
+        _sigmoid_net_epochs(X, Y, mask, parameters, rng, learning_rate, num_epochs, mini_batch_size)
+    return parameters
+
+
+def _sigmoid_net_epochs(X, Y, mask, parameters, rng, learning_rate, num_epochs, mini_batch_size):
+    m = X.shape[1]
     for _ in range(num_epochs):
         order = rng.permutation(m)
         for start in range(0, m, mini_batch_size):
@@ -199,7 +207,6 @@ def sigmoid_net(X, Y, mask, *, rng, hidden_units=32, learning_rate=0.5, num_epoc
             _, dW1, db1 = linear_activation_backward(dA1, cache1)
             for key, grad in (("W1", dW1), ("b1", db1), ("W2", dW2), ("b2", db2)):
                 parameters[key] = parameters[key] - learning_rate * grad
-    return parameters
 
 
 def sigmoid_net_scores(X, parameters):
@@ -227,10 +234,11 @@ def softmax_regression(F, y, *, num_classes=10, learning_rate=1.0, num_epochs=30
     F = as_2d_array("F", F, "(n, m)")
     Y = multiclass.one_hot(_labels("y", y, F.shape[1]), num_classes)
     W, b = np.zeros((num_classes, F.shape[0])), np.zeros((num_classes, 1))
-    for _ in range(num_epochs):
-        dZ = multiclass.cross_entropy_backward(multiclass.softmax(W @ F + b), Y)  # already divided by m
-        W = W - learning_rate * dZ @ F.T
-        b = b - learning_rate * dZ.sum(axis=1, keepdims=True)
+    with one_blas_thread():
+        for _ in range(num_epochs):
+            dZ = multiclass.cross_entropy_backward(multiclass.softmax(W @ F + b), Y)  # already divided by m
+            W = W - learning_rate * dZ @ F.T
+            b = b - learning_rate * dZ.sum(axis=1, keepdims=True)
 
     def predict(features):
         return (W @ as_2d_array("features", features, "(n, k)") + b).argmax(axis=0)
