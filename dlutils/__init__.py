@@ -28,6 +28,9 @@ Modules:
     nn        a small framework with PyTorch's names (12-13): Tensor with reverse-mode autodiff,
               Module, Sequential, Linear, BatchNorm1d, Dropout, losses, optim (SGD, RMSprop, Adam,
               Adagrad, schedules); batch first, inputs (m, n)
+    strategy  13's data and tools: mismatched "camera" digits, train-dev split, label flips,
+              rule-based error tags, model costs, a masked multi-task sigmoid network,
+              hand-made features and softmax regression
 
 Conventions (all but nn, which is batch first like every framework): X is (n_x, m) with
 one example per column, Y is (1, m), W{l} is (n_l, n_{l-1}), b{l} is (n_l, 1); randomness
@@ -47,7 +50,7 @@ before students write softmax in 11, and 12-13 build on it; hidden tests never c
 """
 
 from dlutils import (bn_net, checks, classify, data, layers, model, multiclass, nn, params, plotting, progress,
-                     surfaces, train, tuning)
+                     strategy, surfaces, train, tuning)
 
 progress.install()  # message-only check failures and the score record, in an IPython kernel
 

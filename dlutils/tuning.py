@@ -175,13 +175,18 @@ def finite(parameters):
     return all(np.all(np.isfinite(value)) for value in parameters.values())
 
 
+def predict(run, X):
+    """The run's predicted digit (m,) for each column of X (n_x, m)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, _, AL = _forward(run.parameters, as_2d_array("X", X, "(n_x, m)"))
+    return multiclass.predict_classes(AL)
+
+
 def dev_error(run, X, y):
     """Fraction of the m examples of X (n_x, m), y (m,) the run's network gets wrong; chance (0.9) if it diverged."""
     if not finite(run.parameters):
         return CHANCE_ERROR
-    with np.errstate(over="ignore", invalid="ignore"):
-        _, _, AL = _forward(run.parameters, as_2d_array("X", X, "(n_x, m)"))
-    return 1.0 - multiclass.accuracy(multiclass.predict_classes(AL), y)
+    return 1.0 - multiclass.accuracy(predict(run, X), y)
 
 
 def train_and_score(split, config, num_epochs, seed=0, mini_batch_size=64):
