@@ -15,7 +15,7 @@ an allocation pattern that keeps the threshold low maps and page-faults every fr
 dlutils.nn (gradients written into the optimizer's buffer) spent 6.0-6.2 ms a step at batch 512 and
 3.6-3.9 ms with this setting; the current one spends 3.7-3.9 ms either way (process CPU time). The
 setting checks that this stays so, for both frameworks. Run:
-    nice .venv/bin/python benchmarks/framework_speed.py            # about a minute
+    nice .venv/bin/python benchmarks/framework_speed.py            # a few minutes
     nice .venv/bin/python benchmarks/framework_speed.py --quick    # fewer, shorter rounds
 """
 import argparse
