@@ -10,10 +10,12 @@ Also measured in the same subprocess: this machine's float32 matmul peak (a larg
 the fraction of it each framework reaches (the MLP's matmul flops per step / time per step).
 PyTorch is optional: without it, only dlutils.nn is timed and the script says so.
 --malloc adds a third setting: one thread with glibc told to keep freed memory (MALLOC_MMAP_THRESHOLD_,
-MALLOC_TRIM_THRESHOLD_). At batch 512 each activation is 512 KB, above glibc's mmap threshold, so every
-fresh array is mapped and page-faulted anew; profiling (process CPU time) put about a third of a
-dlutils.nn step there, and both frameworks allocate that way. Run:
-    nice .venv/bin/python benchmarks/framework_speed.py            # about a minute
+MALLOC_TRIM_THRESHOLD_). At batch 512 each activation is 512 KB, above glibc's first mmap threshold, so
+an allocation pattern that keeps the threshold low maps and page-faults every fresh array: an earlier
+dlutils.nn (gradients written into the optimizer's buffer) spent 6.0-6.2 ms a step at batch 512 and
+3.6-3.9 ms with this setting; the current one spends 3.7-3.9 ms either way (process CPU time). The
+setting checks that this stays so, for both frameworks. Run:
+    nice .venv/bin/python benchmarks/framework_speed.py            # a few minutes
     nice .venv/bin/python benchmarks/framework_speed.py --quick    # fewer, shorter rounds
 """
 import argparse
