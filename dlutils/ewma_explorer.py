@@ -9,7 +9,7 @@ written yet or returns something unusable, instead of showing a traceback.
 The figure is built once. Every control updates the existing artists in place
 (``line.set_data``), which is what keeps an ipympl figure (``%matplotlib widget``)
 live. On ipympl only the moving artists are redrawn, blitted over a cached
-background (``dlutils.blit.Blitter``): the axes, ticks, data and legend depend
+background (``dlutils.blit.Blitter``): the axes, ticks, title, data and legend depend
 only on beta and the bias-correction box, so there is one background per such
 pair and a step of t, or a return to a beta seen before, costs no full render.
 With any other backend the same object calls ``draw_idle`` and still works in
@@ -187,7 +187,7 @@ class EwmaExplorer:
         low, high = min(0.0, theta.min()), max(0.0, theta.max())
         pad = 0.06 * (high - low or 1.0)
         # The title is set by update(); one of full length now lets tight_layout leave room for it.
-        ax.set(xlim=(0, T + 1), ylim=(low - pad, high + pad), ylabel=ylabel, title=self.title + ": β, window, t")
+        ax.set(xlim=(0, T + 1), ylim=(low - pad, high + pad), ylabel=ylabel, title=self.title + ": β, window")
         self.legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
         self._ewma_entry = ax.get_legend_handles_labels()[1].index("v_t")  # relabelled by update()
         self.status_text = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", fontsize="large",
@@ -197,7 +197,7 @@ class EwmaExplorer:
         fig.tight_layout()
         # What t moves; everything else is fixed by beta and the correction box (the Blitter's key).
         moving = [self.lines[name] for name in ("uncorrected", "ewma", "now", "weights")]
-        self.blitter = Blitter(fig, moving + self.windows + [ax.title, self.weights_text, self.status_text])
+        self.blitter = Blitter(fig, moving + self.windows + [self.weights_text, self.status_text])
 
     def _curves(self, beta):
         """Curves for ``beta`` (cached: playing t does not call ewma again), or a message string."""
@@ -225,9 +225,10 @@ class EwmaExplorer:
         weights = ewma_weights(beta, t)
         self.lines["weights"].set_data(steps, weights)
         self.ax_weights.set_ylim(0, 1.15 * (1 - beta))
-        self.weights_text.set_text(f"weights (1-β)·β^(t-k) add up to 1 - β^t = {1 - beta ** t:.3f}"
+        self.weights_text.set_text(f"at t = {t}, the weights (1-β)·β^(t-k) add up to 1 - β^t = {1 - beta ** t:.3f}"
                                    + ("  → v_t is divided by it" if corrected else ""))
-        self.ax.set_title(f"{self.title}: β = {beta:g}, window 1/(1-β) = {window:g} steps, t = {t}")
+        # Without t, the title belongs to the background of this beta: a step of t draws less text.
+        self.ax.set_title(f"{self.title}: β = {beta:g}, window 1/(1-β) = {window:g} steps")
 
         curves = self._curves(beta)
         if isinstance(curves, str):

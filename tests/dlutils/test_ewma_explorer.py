@@ -267,7 +267,7 @@ def pixels(canvas):
 def test_on_ipympl_t_and_a_beta_seen_before_are_blitted_with_the_pixels_of_a_full_draw(live_explorer, monkeypatch):
     explorer, frames = live_explorer
     canvas, blitter = explorer.fig.canvas, explorer.blitter
-    assert blitter.enabled and explorer.ax.title.get_animated() and explorer.lines["ewma"].get_animated()
+    assert blitter.enabled and explorer.weights_text.get_animated() and explorer.lines["ewma"].get_animated()
     canvas.draw()  # what the browser asks for when the widget appears: captures the background of beta 0.9
     draw_requests = []
     monkeypatch.setattr(canvas, "draw_idle", lambda: draw_requests.append(1))
