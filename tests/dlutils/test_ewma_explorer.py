@@ -16,6 +16,7 @@ from dlutils.ewma_explorer import (  # noqa: E402
     explorer_curves,
     window_span,
 )
+from _ipympl import on_ipympl, pixels  # noqa: E402
 
 
 def loop_ewma(theta, beta, bias_correction=False):
@@ -247,21 +248,9 @@ def test_default_betas_span_the_lecture_values():
 @pytest.fixture
 def live_explorer():
     """The explorer on ipympl's real canvas (no browser: frames are recorded instead of sent)."""
-    plt.switch_backend("module://ipympl.backend_nbagg")
-    try:
-        explorer = EwmaExplorer(loop_ewma, THETA)
-    finally:
-        plt.switch_backend("Agg")
-    canvas = explorer.fig.canvas
-    canvas.syncing_data_url = False  # as once a browser has shown the widget
-    frames = []
-    canvas.send_binary = frames.append
+    explorer, frames = on_ipympl(lambda: EwmaExplorer(loop_ewma, THETA))
     yield explorer, frames
     explorer.close()
-
-
-def pixels(canvas):
-    return np.asarray(canvas.get_renderer().buffer_rgba()).copy()
 
 
 def test_on_ipympl_t_and_a_beta_seen_before_are_blitted_with_the_pixels_of_a_full_draw(live_explorer, monkeypatch):
