@@ -345,28 +345,40 @@ def _pairs(parts):
     return [(f"X of part {i}", f"Y of part {i}", pair) for i, pair in enumerate(parts)]
 
 
-def expect_partition(parts, X, Y, name):
+def expect_partition(parts, X, Y, name, *, sizes=None, pair_type=(tuple, list), shuffled=False):
     """Fail unless ``parts`` split the examples of ``X``, ``Y``: each exactly once, with its label.
 
     parts: dict part name -> (X_part, Y_part), e.g. {"train": (X_train, Y_train), "dev": ...}
     (messages then say X_train, Y_dev, ...), or a list of (X_part, Y_part) pairs such as
     mini-batches. X: (n_x, m) with distinct columns; Y: (n_y, m). Each X_part must be
     (n_x, k) with whole columns of X (any order), each Y_part (n_y, k) with their labels.
+    sizes: optionally the number of examples k of each part, in order (e.g. [4, 4, 2] for
+    mini-batches of 4 from m = 10); then the number of parts and each k are checked first.
+    pair_type: the type(s) each (X_part, Y_part) may have, e.g. ``tuple`` where the contract says tuples.
+    shuffled: also fail when the parts, read in order, hold the examples in their original order.
     """
     X, Y = np.asarray(X), np.asarray(Y)
     if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
         raise ValueError(f"X, Y: expected shapes (n_x, m) and (n_y, m), got {X.shape} and {Y.shape}")
     m = X.shape[1]
+    labelled = _pairs(parts)
+    if sizes is not None and len(labelled) != len(sizes):
+        _fail(name, f"expected {len(sizes)} parts (of {', '.join(map(str, sizes))} examples), got {len(labelled)}")
     counts = np.zeros(m, dtype=np.int64)
     where = [[] for _ in range(m)]
-    for x_label, y_label, pair in _pairs(parts):
+    order = []  # the origins of each part's columns, part after part
+    for i, (x_label, y_label, pair) in enumerate(labelled):
         _check_returned(pair, name)
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             what = f"{len(pair)} items" if isinstance(pair, (tuple, list)) else type(pair).__name__
             _fail(name, f"expected a pair ({x_label}, {y_label}), got {what}")
+        if not isinstance(pair, pair_type):
+            wanted = " or ".join(t.__name__ for t in (pair_type if isinstance(pair_type, tuple) else (pair_type,)))
+            _fail(name, f"expected the pair ({x_label}, {y_label}) as a {wanted}, got a {type(pair).__name__}")
         X_part, Y_part = pair
-        expect_shape(X_part, (X.shape[0], None), f"{name}: {x_label}")
-        expect_shape(Y_part, (Y.shape[0], None), f"{name}: {y_label}")
+        k = None if sizes is None else sizes[i]
+        expect_shape(X_part, (X.shape[0], k), f"{name}: {x_label}")
+        expect_shape(Y_part, (Y.shape[0], k), f"{name}: {y_label}")
         k = X_part.shape[1]
         if Y_part.shape[1] != k:
             _fail(name, f"{x_label} has {k} columns but {y_label} has {Y_part.shape[1]}",
@@ -386,6 +398,7 @@ def expect_partition(parts, X, Y, name):
                   f"{Y[:, origins[j]].tolist()}, but got {Y_part[:, j].tolist()}",
                   "labels must travel with their examples: index X and Y with the same permutation")
         np.add.at(counts, origins, 1)
+        order.append(origins)
         for j in origins:
             where[j].append(x_label)
     repeated = np.flatnonzero(counts > 1)
@@ -399,3 +412,72 @@ def expect_partition(parts, X, Y, name):
     if missing.size:
         _fail(name, f"{missing.size} of the {m} examples are missing, e.g. example {int(missing[0])} of X",
               "every example must land somewhere: the last part takes all that is left")
+    if shuffled and m > 1 and np.array_equal(np.concatenate(order), np.arange(m)):
+        _fail(name, "the examples came back in their original order: shuffle them first")
+
+
+def expect_split(result, X, Y, sizes, name, *, shuffled=False):
+    """Fail unless ``result`` is ``((X_train, Y_train), (X_dev, Y_dev), (X_test, Y_test))`` splitting ``X``, ``Y``.
+
+    sizes: part name -> number of examples, e.g. {"train": 6, "dev": 2, "test": 2}; the parts
+    come back in that order. Each example must land in exactly one part, with its label
+    (``expect_partition``; ``shuffled``: and not in their original order). Returns the dict
+    part name -> (X_part, Y_part).
+    """
+    _check_returned(result, name)
+    if not isinstance(result, tuple) or len(result) != len(sizes):
+        pairs = ", ".join(f"(X_{part}, Y_{part})" for part in sizes)
+        _fail(name, f"return {len(sizes)} pairs: ({pairs}), got "
+              + (f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__))
+    parts = dict(zip(sizes, result))
+    expect_partition(parts, X, Y, name, sizes=list(sizes.values()), shuffled=shuffled)
+    return parts
+
+
+def expect_same_draws(first, again, name, hint="draw every random number from `rng`"):
+    """Fail unless two results of the same call with equally seeded generators are identical.
+
+    ``first`` and ``again`` may be arrays or nested tuples, lists and dicts of arrays (e.g. the
+    pairs of a split or a list of mini-batches).
+    """
+    if not _same_nested(first, again):
+        _fail(name, "the same seed gave a different result", hint)
+
+
+def _same_nested(a, b):
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(map(_same_nested, a, b))
+    return _same(a, b)
+
+
+def expect_shares(values, value_range, expected, name, *, atol, mistakes=None):
+    """Fail unless the share of ``values`` in each of ``len(expected)`` equal bins of ``value_range`` is close to
+    ``expected`` (within ``atol``).
+
+    E.g. ``expect_shares(np.log10(samples), (-4, 0), np.full(4, 0.25), ...)``: a quarter of the samples in each
+    decade of [1e-4, 1]. ``mistakes`` maps a label to the shares a known mistake gives (``expect_array``).
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    expected = np.asarray(expected, dtype=float)
+    shares = np.histogram(values, bins=expected.size, range=value_range)[0] / values.size
+    expect_array(shares, expected, name, atol=atol, mistakes=mistakes)
+
+
+def expect_records(got, name, *, length=None, keys=None, what="dicts"):
+    """Fail unless ``got`` is a list of dicts (``length`` of them, each with exactly ``keys``, when given).
+
+    Returns the columns: key -> np.array of that key's values over the records (for ``keys``).
+    """
+    _check_returned(got, name)
+    if not isinstance(got, list) or (length is not None and len(got) != length):
+        count = "" if length is None else f"{length} "
+        size = f" of length {len(got)}" if hasattr(got, "__len__") else ""
+        _fail(name, f"expected a list of {count}{what}, got {type(got).__name__}{size}")
+    if not all(isinstance(record, dict) for record in got):
+        _fail(name, f"expected a list of {what}, got items of type "
+              + ", ".join(sorted({type(record).__name__ for record in got})))
+    if keys is None:
+        return {}
+    if not all(sorted(record) == sorted(keys) for record in got):
+        _fail(name, f"each of the {what} must have exactly the keys {sorted(keys)}; the first is {got[0]!r}")
+    return {key: np.array([record[key] for record in got]) for key in keys}

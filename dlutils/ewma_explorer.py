@@ -7,9 +7,13 @@ shows *their* averages, and says in words what to do when ``ewma`` is not
 written yet or returns something unusable, instead of showing a traceback.
 
 The figure is built once. Every control updates the existing artists in place
-(``line.set_data`` and ``fig.canvas.draw_idle()``), which is what keeps an
-ipympl figure (``%matplotlib widget``) live; with any other backend the same
-object still works in plain Python, which is how the tests drive it.
+(``line.set_data``), which is what keeps an ipympl figure (``%matplotlib widget``)
+live. On ipympl only the moving artists are redrawn, blitted over a cached
+background (``dlutils.blit.Blitter``): the axes, ticks, title, data and legend depend
+only on beta and the bias-correction box, so there is one background per such
+pair and a step of t, or a return to a beta seen before, costs no full render.
+With any other backend the same object calls ``draw_idle`` and still works in
+plain Python, which is how the tests drive it.
 """
 
 from typing import Callable, NamedTuple
@@ -18,6 +22,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
+from dlutils.blit import Blitter
 from dlutils.plotting import PALETTE
 
 # From a 2-day window to a 1000-day one; 0.5, 0.9, 0.98 and 0.999 are the values the lectures compare.
@@ -182,7 +187,7 @@ class EwmaExplorer:
         low, high = min(0.0, theta.min()), max(0.0, theta.max())
         pad = 0.06 * (high - low or 1.0)
         # The title is set by update(); one of full length now lets tight_layout leave room for it.
-        ax.set(xlim=(0, T + 1), ylim=(low - pad, high + pad), ylabel=ylabel, title=self.title + ": β, window, t")
+        ax.set(xlim=(0, T + 1), ylim=(low - pad, high + pad), ylabel=ylabel, title=self.title + ": β, window")
         self.legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
         self._ewma_entry = ax.get_legend_handles_labels()[1].index("v_t")  # relabelled by update()
         self.status_text = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", fontsize="large",
@@ -190,6 +195,9 @@ class EwmaExplorer:
         ax_w.set(xlabel=xlabel, ylabel="weight of θ_k in v_t")
         self.weights_text = ax_w.set_title("weights (1-β)·β^(t-k) add up to 1 - β^t", loc="left", fontsize="small")
         fig.tight_layout()
+        # What t moves; everything else is fixed by beta and the correction box (the Blitter's key).
+        moving = [self.lines[name] for name in ("uncorrected", "ewma", "now", "weights")]
+        self.blitter = Blitter(fig, moving + self.windows + [self.weights_text, self.status_text])
 
     def _curves(self, beta):
         """Curves for ``beta`` (cached: playing t does not call ewma again), or a message string."""
@@ -217,9 +225,10 @@ class EwmaExplorer:
         weights = ewma_weights(beta, t)
         self.lines["weights"].set_data(steps, weights)
         self.ax_weights.set_ylim(0, 1.15 * (1 - beta))
-        self.weights_text.set_text(f"weights (1-β)·β^(t-k) add up to 1 - β^t = {1 - beta ** t:.3f}"
+        self.weights_text.set_text(f"at t = {t}, the weights (1-β)·β^(t-k) add up to 1 - β^t = {1 - beta ** t:.3f}"
                                    + ("  → v_t is divided by it" if corrected else ""))
-        self.ax.set_title(f"{self.title}: β = {beta:g}, window 1/(1-β) = {window:g} steps, t = {t}")
+        # Without t, the title belongs to the background of this beta: a step of t draws less text.
+        self.ax.set_title(f"{self.title}: β = {beta:g}, window 1/(1-β) = {window:g} steps")
 
         curves = self._curves(beta)
         if isinstance(curves, str):
@@ -239,7 +248,7 @@ class EwmaExplorer:
         label = "v_t / (1 - β^t)" if corrected else "v_t"
         self.lines["ewma"].set_label(label)
         self.legend.get_texts()[self._ewma_entry].set_text(label)
-        self.fig.canvas.draw_idle()
+        self.blitter.update(key=(beta, corrected))
 
     # ------------------------------------------------------------ display
 
@@ -248,6 +257,7 @@ class EwmaExplorer:
 
     def close(self):
         """Close the figure and the widgets (e.g. at the end of a test)."""
+        self.blitter.disconnect()
         plt.close(self.fig)
         self.widget.close()
         for control in (self.beta, self.bias_correction, self.t, self.play, self.message):

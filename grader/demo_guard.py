@@ -26,13 +26,24 @@ def _code(source: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
 
 
+def _loads(node: ast.AST, params: frozenset[str]):
+    """The names ``node`` reads, except a function's or lambda's own parameters read inside it."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        a = node.args
+        params = params | {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if arg}
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in params:
+        yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _loads(child, params)
+
+
 def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
     """(names read anywhere, names bound at the top level) of a cell.
 
     An approximation that errs towards naming more exercises: a name read before the
     cell rebinds it counts as the cell's own.
     """
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    used = {n.id for n in _loads(tree, frozenset())}
     bound: set[str] = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -150,3 +150,20 @@ def test_optimizer_explorer_runs_with_three_of_five_optimizers_unwritten():
     assert "✓ update_parameters_gd        passed   1 / 1 point" in text["score"]
     assert "✗ update_parameters_momentum  failed   0 / 2 points  — not written yet" in text["score"]
     assert "· update_parameters_adam      not run" in text["score"]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_what_a_student_reads_headings_widgets_and_legends(path):
+    """Headings without LaTeX (JupyterLab's table of contents shows it raw), every widget notebook saying what to
+    do about 'model not found' when reopened, and no legend or label text below "small"."""
+    nb = read_notebook(path)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    latex = [line for line in markdown.splitlines() if line.startswith("#") and "$" in line]
+    assert not latex, f"{path.name}: headings with LaTeX, shown raw in the table of contents: {latex}"
+    if any("%matplotlib widget" in source or "widgets." in source for source in code):
+        assert "*Error displaying widget: model not found*" in markdown, (
+            f"{path.name} shows a widget but never says to run its cell again when a reopened notebook shows "
+            "*Error displaying widget: model not found*")
+    tiny = [line.strip() for source in code for line in source.splitlines() if "x-small" in line]
+    assert not tiny, f"{path.name}: text smaller than 'small' is hard to read: {tiny}"

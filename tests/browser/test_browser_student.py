@@ -65,7 +65,7 @@ def test_failed_check_shows_its_message_and_the_score_cell_records_it(page, lab)
     shown = errors.first.inner_text()
     assert shown.startswith("✗ ewma([20, 22, 21], 0.9, bias_correction=True): values differ"), shown
     assert "this looks like: the corrected value was fed back into the recursion" in shown
-    assert "(the check that failed: line 8 of this cell" in shown
+    assert "(the check that failed: line 3 of this cell" in shown
     for library in ("checks.py", "_fail", "Traceback", "dlutils"):
         assert library not in shown, f"{library!r} in the rendered failure:\n{shown}"
 

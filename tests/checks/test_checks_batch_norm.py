@@ -370,12 +370,16 @@ GRADED = ("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_compact
 
 
 def _visible_test_code():
-    """grade_id of each graded function -> the visible part of its test cell in the solutions notebook."""
+    """grade_id of each graded function -> the visible part of its test cell in the solutions notebook, after the
+    source of its fixture cell (``<name>_fixtures``, the provided cell above it) if it has one."""
     from grader.notebooks import grade_id, is_test_cell, read_notebook
     from grader.secure.trusted import split_hidden
 
     nb = read_notebook(Path(__file__).resolve().parents[2] / "solutions" / "week3" / "10_batch_norm.ipynb")
-    return {grade_id(c).removeprefix("test_"): split_hidden(c.source)[0] for c in nb.cells if is_test_cell(c)}
+    fixtures = {grade_id(c).removesuffix("_fixtures"): c.source for c in nb.cells
+                if (grade_id(c) or "").endswith("_fixtures")}
+    return {grade_id(c).removeprefix("test_"): fixtures.get(grade_id(c).removeprefix("test_"), "") + "\n"
+            + split_hidden(c.source)[0] for c in nb.cells if is_test_cell(c)}
 
 
 @pytest.mark.parametrize("wrong", GRADED)

@@ -89,3 +89,36 @@ def test_expect_shape_with_an_any_size_axis_and_the_wrong_rank():
     with pytest.raises(CheckFailure) as err:
         checks.expect_shape(np.zeros((2, 3, 4)), (2, None), "X_dev")
     assert "expected shape (2, any), got (2, 3, 4)" in str(err.value)
+
+
+def test_expect_partition_with_sizes_checks_the_count_and_each_size_first():
+    checks.expect_partition(split(PERM), X, Y, "split", sizes=[6, 3, 3])
+    with pytest.raises(CheckFailure, match=r"expected 3 parts \(of 6, 3, 3 examples\), got 2"):
+        checks.expect_partition(list(split(PERM).values())[:2], X, Y, "split", sizes=[6, 3, 3])
+    with pytest.raises(CheckFailure, match=r"X_train: expected shape \(2, 6\), got \(2, 5\)"):
+        checks.expect_partition(split(PERM, sizes=(5, 4, 3)), X, Y, "split", sizes=[6, 3, 3])
+
+
+def test_expect_split_returns_the_named_parts_and_names_each_mistake():
+    result = tuple(split(PERM).values())
+    parts = checks.expect_split(result, X, Y, {"train": 6, "dev": 3, "test": 3}, "split_dataset")
+    assert list(parts) == ["train", "dev", "test"] and parts["dev"] is result[1]
+    with pytest.raises(CheckFailure, match=r"return 3 pairs: \(\(X_train, Y_train\), \(X_dev, Y_dev\), "
+                                           r"\(X_test, Y_test\)\), got a tuple of 2"):
+        checks.expect_split(result[:2], X, Y, {"train": 6, "dev": 3, "test": 3}, "split_dataset")
+    with pytest.raises(CheckFailure, match="got list"):
+        checks.expect_split(list(result), X, Y, {"train": 6, "dev": 3, "test": 3}, "split_dataset")
+    shuffled_labels = tuple((Xp, Yp[:, ::-1]) for Xp, Yp in result)
+    with pytest.raises(CheckFailure, match="labels must travel with their examples"):
+        checks.expect_split(shuffled_labels, X, Y, {"train": 6, "dev": 3, "test": 3}, "split_dataset")
+
+
+def test_expect_partition_can_require_tuples_and_a_shuffle():
+    batches = [(X[:, idx], Y[:, idx]) for idx in np.split(PERM, [4, 8])]
+    checks.expect_partition(batches, X, Y, "batches", pair_type=tuple, shuffled=True)
+    with pytest.raises(CheckFailure, match=r"expected the pair \(X of part 0, Y of part 0\) as a tuple, got a list"):
+        checks.expect_partition([list(b) for b in batches], X, Y, "batches", pair_type=tuple)
+    in_order = [(X[:, idx], Y[:, idx]) for idx in np.split(np.arange(12), [4, 8])]
+    checks.expect_partition(in_order, X, Y, "batches")
+    with pytest.raises(CheckFailure, match="the examples came back in their original order: shuffle them first"):
+        checks.expect_partition(in_order, X, Y, "batches", shuffled=True)

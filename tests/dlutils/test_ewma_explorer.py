@@ -16,6 +16,7 @@ from dlutils.ewma_explorer import (  # noqa: E402
     explorer_curves,
     window_span,
 )
+from _ipympl import on_ipympl, pixels  # noqa: E402
 
 
 def loop_ewma(theta, beta, bias_correction=False):
@@ -239,3 +240,38 @@ def test_bad_arguments_are_named(make, kwargs, words):
 
 def test_default_betas_span_the_lecture_values():
     assert {0.5, 0.9, 0.98, 0.999} <= set(BETAS) and list(BETAS) == sorted(BETAS)
+
+
+# ------------------------------------------------------------------ blitting on ipympl's canvas
+
+
+@pytest.fixture
+def live_explorer():
+    """The explorer on ipympl's real canvas (no browser: frames are recorded instead of sent)."""
+    explorer, frames = on_ipympl(lambda: EwmaExplorer(loop_ewma, THETA))
+    yield explorer, frames
+    explorer.close()
+
+
+def test_on_ipympl_t_and_a_beta_seen_before_are_blitted_with_the_pixels_of_a_full_draw(live_explorer, monkeypatch):
+    explorer, frames = live_explorer
+    canvas, blitter = explorer.fig.canvas, explorer.blitter
+    assert blitter.enabled and explorer.weights_text.get_animated() and explorer.lines["ewma"].get_animated()
+    canvas.draw()  # what the browser asks for when the widget appears: captures the background of beta 0.9
+    draw_requests = []
+    monkeypatch.setattr(canvas, "draw_idle", lambda: draw_requests.append(1))
+    explorer.beta.value = 0.98  # a new beta: new y-limits of the weights, so a full draw
+    assert draw_requests == [1] and blitter.blits == 0
+    canvas.draw()
+    full_draws = []
+    monkeypatch.setattr(type(explorer.fig), "draw", lambda *a, **k: full_draws.append(1), raising=True)
+    explorer.t.value = 60
+    explorer.beta.value = 0.9  # seen before: its background is kept
+    explorer.beta.value = 0.98
+    assert blitter.blits == 3 and full_draws == [] and draw_requests == [1] and len(frames) >= 3
+    blitted = pixels(canvas)
+    monkeypatch.undo()
+    canvas.draw()
+    np.testing.assert_array_equal(blitted, pixels(canvas))
+    explorer.bias_correction.value = True  # the legend's label changes: a new background
+    assert blitter.background is None

@@ -14,6 +14,7 @@ from matplotlib.backend_bases import MouseEvent  # noqa: E402
 
 from dlutils import optimizer_explorer as oe  # noqa: E402
 from dlutils import surfaces  # noqa: E402
+from _ipympl import on_ipympl, pixels  # noqa: E402
 
 # ------------------------------------------------------------------ the course's update rules, written
 # here independently of the notebooks (vectorized form), as a student would pass them in.
@@ -381,21 +382,9 @@ def test_a_beta_slider_reruns_only_the_optimizers_that_use_it():
 @pytest.fixture
 def live_explorer():
     """The explorer on ipympl's real canvas (no browser: frames are recorded instead of sent)."""
-    plt.switch_backend("module://ipympl.backend_nbagg")
-    try:
-        explorer = oe.OptimizerExplorer(**FUNCTIONS)
-    finally:
-        plt.switch_backend("Agg")
-    canvas = explorer.fig.canvas
-    canvas.syncing_data_url = False  # as once a browser has shown the widget
-    frames = []
-    canvas.send_binary = frames.append
+    explorer, frames = on_ipympl(lambda: oe.OptimizerExplorer(**FUNCTIONS))
     yield explorer, frames
     explorer.close()
-
-
-def pixels(canvas):
-    return np.asarray(canvas.get_renderer().buffer_rgba()).copy()
 
 
 def test_on_ipympl_a_slider_move_blits_the_same_pixels_a_full_draw_gives(live_explorer, monkeypatch):
