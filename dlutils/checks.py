@@ -275,6 +275,19 @@ def expect_unchanged(before, after, name):
               "work on a copy (x = x.copy()) or build new arrays (x = x - step, not x -= step)")
 
 
+def expect_raises(error, call, name, hint=None):
+    """Fail unless ``call()`` raises ``error`` (e.g. a ValueError for an input no answer fits).
+
+    ``call`` takes no arguments: ``lambda: pick_model(models, 0.01, 10)``. Any other
+    exception propagates with its own traceback (it is the student's).
+    """
+    try:
+        call()
+    except error:
+        return
+    _fail(name, f"expected a {error.__name__}, but it returned normally", hint)
+
+
 def expect_statistics(samples, name, *, mean=None, var=None, rel_tol=0.05, abs_tol=None, alternatives=None):
     """Fail unless random ``samples`` have about the given mean and variance.
 

@@ -42,3 +42,16 @@ def test_expect_records_checks_type_length_and_keys_and_returns_columns():
         checks.expect_records([{"a": 1}], "configs", keys=["a", "b"])
     with pytest.raises(CheckFailure, match="returned None"):
         checks.expect_records(None, "configs")
+
+
+def test_expect_raises_passes_the_error_and_names_a_missing_one():
+    def pick(limit):
+        if limit < 1:
+            raise ValueError("no model fits")
+        return "A"
+
+    checks.expect_raises(ValueError, lambda: pick(0.5), "pick(0.5)")
+    with pytest.raises(CheckFailure, match=r"pick\(2\): expected a ValueError, but it returned normally\n  Hint: say"):
+        checks.expect_raises(ValueError, lambda: pick(2), "pick(2)", hint="say why")
+    with pytest.raises(KeyError):  # another error is the student's own: it is not swallowed
+        checks.expect_raises(ValueError, lambda: {}["x"], "lookup")
