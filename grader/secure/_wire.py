@@ -161,7 +161,7 @@ class _Encoder:
         raise WireError(f"an object of type {kind}")
 
 
-def check_encodable(obj) -> None:
+def ensure_encodable(obj) -> None:
     """Raise the ``WireError`` that :func:`encode` would raise for ``obj`` (without probes or
     references), without building the archive."""
     _Encoder().node(obj)

@@ -88,7 +88,7 @@ def _grader_serve(nonce, user_ns, mime):
             kind, text = describe(exc)
             return {"ok": False, "kind": "raised", "type": kind, "message": text}
         try:
-            check_encodable(result)
+            ensure_encodable(result)
         except WireError as exc:
             return {"ok": False, "kind": "unsupported", "message": str(exc)}
         return {"ok": True, "result": result, "args": list(args), "kwargs": dict(kwargs), "global_rng_used": used}
