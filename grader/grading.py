@@ -307,6 +307,8 @@ def _grade(bundle: AssignmentBundle, job: SubmissionJob) -> GradingOutcome:
     from nbgrader.api import Gradebook
     from nbgrader.converters import Autograde
 
+    from .secure.preprocessors import kernels_ahead
+
     a, student = bundle.assignment, job.student
     with tempfile.TemporaryDirectory(prefix="grader-job-") as tmp:
         course = Path(tmp)
@@ -315,7 +317,8 @@ def _grade(bundle: AssignmentBundle, job: SubmissionJob) -> GradingOutcome:
         _write_tree(course / "source" / a, bundle.source)
         _write_tree(course / "submitted" / student / a, job.files)
         cfg = autograde_config(course, sandbox=bundle.sandbox, skip_marked_cells=bundle.skip_marked_cells)
-        with _environment(SINGLE_THREAD_ENV):
+        handed_in = {PurePosixPath(p).stem for p in job.files if "/" not in p and p.endswith(".ipynb")}
+        with _environment(SINGLE_THREAD_ENV), kernels_ahead(len(handed_in)):
             run = run_converter(
                 Autograde,
                 cfg,
@@ -328,7 +331,6 @@ def _grade(bundle: AssignmentBundle, job: SubmissionJob) -> GradingOutcome:
         outcome = GradingOutcome(student, ok=run.success, errors=run.errors, warnings=run.warnings, log=run.log)
         if not run.success:
             return outcome
-        handed_in = {PurePosixPath(p).stem for p in job.files if "/" not in p and p.endswith(".ipynb")}
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}", bundle.course_id) as gb:
             sub = gb.find_submission(a, student)
             outcome.timestamp = sub.timestamp

@@ -18,7 +18,7 @@ import numpy as np
 from dlutils import checks
 from dlutils.params import dictionary_to_vector, vector_to_dictionary
 
-from ._common import call, call_with_inputs, fail
+from ._common import call, call_each, call_with_inputs, fail
 from .probes import NetCost, Quadratic, Sines
 
 DEFAULT_EPSILON = 1e-7
@@ -182,8 +182,8 @@ def check_relative_difference(relative_difference: Callable) -> None:
         ("grad all zeros, grad_approx not", np.zeros((4, 1)), rng.standard_normal((4, 1))),
         ("two equal columns", g, g.copy()),
     ]
-    for label, grad, approx in cases:
-        got = call(relative_difference, grad, approx)
+    calls = [((grad, approx), {}) for _, grad, approx in cases]
+    for (label, grad, approx), got in zip(cases, call_each(relative_difference, calls)):
         checks.expect_scalar(got, _rel(grad, approx), f"{who}({label})", rtol=1e-9, atol=1e-15,
                              mistakes=_relative_mistakes(grad, approx))
     zeros = np.zeros((3, 1))

@@ -198,10 +198,9 @@ _SIZE_CASES = [(10, None), (99, None), (1_000, None), (49_999, None), (50_000, N
 
 def check_split_sizes(split_sizes: Callable) -> None:
     who = "split_sizes"
-    for m, cap in _SIZE_CASES:
-        args = (m,) if cap is None else (m, cap)
+    calls = [((m,) if cap is None else (m, cap), {}) for m, cap in _SIZE_CASES]
+    for (m, cap), got in zip(_SIZE_CASES, call_each(split_sizes, calls)):
         shown = f"{who}({m:_})" if cap is None else f"{who}({m:_}, cap={cap:_})"
-        got = call(split_sizes, *args)
         if got is None:
             fail(f"{shown} returned None — did you forget `return`?")
         if isinstance(got, np.ndarray) and got.ndim == 1:
@@ -317,9 +316,8 @@ def check_diagnose(diagnose: Callable) -> None:
     who = "diagnose"
     got_all, want_all = [], []
     first_wrong = None
-    for tr, dv, hu, tol in _DIAGNOSE_CASES:
-        kwargs = {} if tol is None else {"tolerance": tol}
-        got = call(diagnose, tr, dv, hu, **kwargs)
+    calls = [((tr, dv, hu), {} if tol is None else {"tolerance": tol}) for tr, dv, hu, tol in _DIAGNOSE_CASES]
+    for (tr, dv, hu, tol), got in zip(_DIAGNOSE_CASES, call_each(diagnose, calls)):
         shown = f"{who}(train_error={tr}, dev_error={dv}, human_error={hu}" + (
             f", tolerance={tol})" if tol is not None else ")")
         if got is None:
@@ -355,9 +353,9 @@ _NEXT_STEP = {
 
 def check_next_step(next_step: Callable) -> None:
     who = "next_step"
-    for diagnosis, right in _NEXT_STEP.items():
+    calls = [((diagnosis,), {}) for diagnosis in _NEXT_STEP]
+    for (diagnosis, right), got in zip(_NEXT_STEP.items(), call_each(next_step, calls)):
         shown = f"{who}({diagnosis!r})"
-        got = call(next_step, diagnosis)
         if got is None:
             fail(f"{shown} returned None — did you forget `return`? (return an empty list when nothing needs fixing)")
         if isinstance(got, str) or not isinstance(got, (list, tuple, set, frozenset)):

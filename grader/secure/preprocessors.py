@@ -42,8 +42,10 @@ grader and its visible part ran without error.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +144,76 @@ def _free_id(nb: NotebookNode, base: str) -> str:
     return candidate
 
 
+# ------------------------------------------------------------------ kernels started ahead
+
+
+class _Ahead:
+    """At most one sandboxed kernel started for the next notebook of the submission being graded.
+
+    Only inside :func:`kernels_ahead`. It is a kernel like any other (its own sandbox, process, private
+    file systems and copy of the submission folder): nothing runs in it before its notebook starts, and
+    it is used only for a notebook of the same folder, limits and folder contents (notebooks aside,
+    which the kernel never sees); otherwise it is killed and the notebook starts its own.
+    """
+
+    def __init__(self) -> None:
+        self.remaining = 0
+        self.km: SandboxKernelManager | None = None
+        self.key: tuple | None = None
+
+    def take(self, key: tuple) -> SandboxKernelManager | None:
+        km, self.km = self.km, None
+        if km is not None and self.key == key and km.sandbox is not None and km.sandbox.alive():
+            return km
+        self._discard(km)
+        return None
+
+    def keep(self, km: SandboxKernelManager, key: tuple) -> None:
+        self._discard(self.km)
+        self.km, self.key = km, key
+
+    def discard(self) -> None:
+        km, self.km = self.km, None
+        self._discard(km)
+
+    @staticmethod
+    def _discard(km: SandboxKernelManager | None) -> None:
+        if km is None:
+            return
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        finally:
+            if km.sandbox is not None:
+                km.sandbox.cleanup()
+
+
+_AHEAD = _Ahead()
+
+
+@contextlib.contextmanager
+def kernels_ahead(notebooks: int) -> Iterator[None]:
+    """While the block grades ``notebooks`` notebooks of one submission one after the other, each
+    one's sandboxed kernel starts (about a second of Python, ipykernel and imports) while the one
+    before it runs. Any kernel still waiting is killed when the block ends."""
+    _AHEAD.remaining = max(0, notebooks - 1)
+    try:
+        yield
+    finally:
+        _AHEAD.remaining = 0
+        _AHEAD.discard()
+
+
+def _folder_state(folder: Path) -> tuple:
+    """What a kernel's copy of ``folder`` depends on: its files other than notebooks, their sizes and times."""
+    if not folder.is_dir():
+        return ()
+    return tuple(sorted((p.relative_to(folder).as_posix(), st.st_size, st.st_mtime_ns)
+                        for p in folder.rglob("*") if p.is_file() and p.suffix != ".ipynb"
+                        for st in [p.stat()]))
+
+
 # ------------------------------------------------------------------ execute
 
 
@@ -177,16 +249,48 @@ class SecureExecute(Execute):
     def create_kernel_manager(self):
         # The notebook's kernelspec is the student's to edit: always this Python's ipykernel.
         if self.sandboxed:
-            km = SandboxKernelManager(config=self.config, kernel_name="python3")
-            km.limits = self.limits
-            km.deadline = self._deadline
-            km.hide = self._hide
+            km = _AHEAD.take(self._kernel_key())
+            if km is None:
+                km = self._new_sandbox_km()
+            else:
+                km.started_ahead = True
+            km.adopt(self._deadline)
         else:
             from jupyter_client.manager import AsyncKernelManager
 
             km = AsyncKernelManager(config=self.config, kernel_name="python3")
         self.km = km
         return km
+
+    def _new_sandbox_km(self) -> SandboxKernelManager:
+        km = SandboxKernelManager(config=self.config, kernel_name="python3")
+        km.limits = self.limits
+        km.hide = self._hide
+        return km
+
+    def _kernel_key(self) -> tuple:
+        """Everything a sandboxed kernel's start depends on, but the notebook."""
+        folder = Path(self.resources.get("metadata", {}).get("path") or ".").resolve()
+        limits = tuple((name, getattr(self.limits, name)) for name in sorted(self.limits.trait_names(config=True)))
+        return str(folder), _folder_state(folder), frozenset(h for h in self._hide if not h.endswith(".ipynb")), limits
+
+    def _start_next_kernel(self) -> None:
+        """Within :func:`kernels_ahead`: start the kernel of the next notebook now."""
+        if not self.sandboxed or _AHEAD.remaining <= 0:
+            return
+        from jupyter_core.utils import run_sync
+
+        _AHEAD.remaining -= 1
+        key = self._kernel_key()   # before the kernel copies the folder
+        km = self._new_sandbox_km()
+        try:
+            run_sync(km.start_kernel)(cwd=self.resources.get("metadata", {}).get("path") or None,
+                                      extra_arguments=list(self.extra_arguments))
+        except Exception as exc:   # the next notebook starts its own kernel, and says why if it cannot
+            self.log.debug("no kernel started ahead: %s", exc)
+            _AHEAD._discard(km)
+            return
+        _AHEAD.keep(km, key)
 
     def stop_reason(self) -> str:
         """Why the kernel is gone, for the student."""
@@ -295,6 +399,7 @@ class SecureExecute(Execute):
             info_msg = self.wait_for_reply(self.kc.kernel_info())
             if info_msg and "language_info" in info_msg.get("content", {}):
                 self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+            self._start_next_kernel()
             self._session = KernelSession(self, deadline=self._deadline, call_timeout=self.timeout,
                                           max_bytes=self.limits.result_mb << 20)
             for index, cell in enumerate(self.nb.cells):
@@ -440,4 +545,4 @@ def secure_config(cfg: Config, *, sandbox: bool = True, skip_marked_cells: bool 
     return cfg
 
 
-__all__ = ["NormalizeCells", "SecureExecute", "secure_config"]
+__all__ = ["NormalizeCells", "SecureExecute", "kernels_ahead", "secure_config"]

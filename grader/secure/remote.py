@@ -9,8 +9,9 @@ it in the checks: calling it
    probes from ``grader.checks.probes`` by name, other student functions by
    name);
 2. runs a small piece of code in the kernel, without storing history, that
-   rebuilds the arguments, calls the function, and publishes one
-   ``display_data`` message holding the encoded reply: the return value, the
+   reads the arguments from the request's binary buffer (never from the code,
+   which IPython would tokenize), rebuilds them, calls the function, and
+   publishes one ``display_data`` message holding the encoded reply: the return value, the
    arguments as the function left them, whether NumPy's global random
    generator moved (only inside ``_common.expect_uses_only_rng``), or the
    exception it raised;
@@ -49,9 +50,10 @@ _PROBES_FILE = Path(__file__).resolve().parents[1] / "checks" / "probes.py"
 # Runs in the student's kernel after the source of _wire.py, in a fresh namespace.
 _STUB = r'''
 
-def _grader_serve(request, nonce, user_ns, mime):
+def _grader_serve(nonce, user_ns, mime):
     import base64
     import numpy as _np
+    from IPython import get_ipython
     from IPython.display import publish_display_data
 
     def describe(exc):
@@ -86,7 +88,7 @@ def _grader_serve(request, nonce, user_ns, mime):
             kind, text = describe(exc)
             return {"ok": False, "kind": "raised", "type": kind, "message": text}
         try:
-            encode(result)
+            ensure_encodable(result)
         except WireError as exc:
             return {"ok": False, "kind": "unsupported", "message": str(exc)}
         return {"ok": True, "result": result, "args": list(args), "kwargs": dict(kwargs), "global_rng_used": used}
@@ -94,7 +96,9 @@ def _grader_serve(request, nonce, user_ns, mime):
     probes = None
     reply = None
     try:
-        req = decode(base64.b64decode(request), kind="args")
+        # the request travels as the execute_request's binary buffer, not inside the code: IPython
+        # would otherwise tokenize and compile every byte of it (a 1 MB argument cost 0.15 s a call)
+        req = decode(bytes(get_ipython().kernel.get_parent("shell")["buffers"][0]), kind="args")
         if req.get("probes") is not None:
             probes = {"__name__": "grader.checks.probes"}
             exec(compile(req["probes"], "probes.py", "exec"), probes)
@@ -236,12 +240,11 @@ class KernelSession:
         request = _wire.encode(payload, probes=probes_ns,
                                refs=lambda obj: obj.name if isinstance(obj, RemoteFunction) else None)
         nonce = secrets.token_hex(12)
-        code = (f"__import__('sys').modules[{_KERNEL_MODULE!r}]._grader_serve("
-                f"{base64.b64encode(request).decode('ascii')!r}, {nonce!r}, globals(), {MIME!r})")
+        code = f"__import__('sys').modules[{_KERNEL_MODULE!r}]._grader_serve({nonce!r}, globals(), {MIME!r})"
         if not self._installed:
             code = _INSTALL + code
             self._installed = True
-        data = run_sync(self._exchange)(code, nonce, name, max(1, len(batch or ())))
+        data = run_sync(self._exchange)(code, request, nonce, name, max(1, len(batch or ())))
         if data is None:
             raise Unsupported(f"the grader got no answer from your kernel when it called `{name}` "
                               "(was the way the kernel runs code changed?)")
@@ -254,13 +257,19 @@ class KernelSession:
             raise Unsupported(f"the grader could not read what your kernel sent back for `{name}` ({exc})") from None
         return _check_reply(name, reply)
 
-    async def _exchange(self, code: str, nonce: str, name: str, calls: int = 1) -> str | None:
+    async def _exchange(self, code: str, request: bytes, nonce: str, name: str, calls: int = 1) -> str | None:
         kc = self.executor.kc
         km = self.executor.km
         started = time.monotonic()
         limit = self.deadline if self.call_timeout is None else \
             min(self.deadline, started + self.call_timeout * calls)
-        msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=False, stop_on_error=False)
+        # kc.execute(code, ...) with the request as the message's one binary buffer
+        msg = kc.session.msg("execute_request", {"code": code, "silent": False, "store_history": False,
+                                                 "user_expressions": {}, "allow_stdin": False,
+                                                 "stop_on_error": False})
+        msg["buffers"] = [request]
+        kc.shell_channel.send(msg)
+        msg_id = msg["header"]["msg_id"]
         data = None
         while True:
             remaining = limit - time.monotonic()

@@ -669,10 +669,23 @@ class SandboxKernelManager(AsyncKernelManager):
         self.limits = Sandbox(parent=self)
         self.deadline: float | None = None
         self.hide: set[str] = set()
+        self.started_ahead = False   # started before its notebook (see adopt): its client's start is a no-op
 
     @property
     def sandbox(self) -> SandboxRun | None:
         return getattr(self.provisioner, "run", None)
+
+    async def start_kernel(self, **kw: Any) -> None:
+        if self.started_ahead:
+            self.started_ahead = False
+            return
+        await super().start_kernel(**kw)
+
+    def adopt(self, deadline: float) -> None:
+        """A kernel started ahead becomes its notebook's: its wall-clock limit starts counting now."""
+        self.deadline = deadline
+        if self.sandbox is not None:
+            self.sandbox.deadline = deadline
 
     async def _async_pre_start_kernel(self, **kw: Any):
         import uuid

@@ -7,7 +7,9 @@ function gets exactly the points it earns, and a function that lost points
 says why in its test cell. For the run as a whole: hidden tests appear in no
 graded notebook, other students' grades are right, the gradebook is
 consistent, the workspace and the repository are unchanged, no process or
-file of a submission survives, and no connection left the sandbox.
+file of a submission survives, and no connection left the sandbox. A second
+workspace grades the same submissions with ``--run-all-cells``: skipping the
+cells tagged ``grader-skip-in-grading`` must change no score.
 
 Requires a working bubblewrap sandbox; skips (with the reason) only when
 ``grader.sandbox.unavailable()`` says it cannot work on this machine.
@@ -136,7 +138,16 @@ class Run:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Run:
-    root = tmp_path_factory.mktemp("attacks")
+    return _grade_attacks(tmp_path_factory.mktemp("attacks"))
+
+
+@pytest.fixture(scope="module")
+def run_all_cells(tmp_path_factory) -> Run:
+    """The same submissions in a workspace of their own, graded running every cell (--run-all-cells)."""
+    return _grade_attacks(tmp_path_factory.mktemp("attacks-run-all-cells"), "--run-all-cells")
+
+
+def _grade_attacks(root: Path, *options: str) -> Run:
     ws = root / "course"
     tmp = root / "tmp"
     tmp.mkdir()
@@ -160,7 +171,7 @@ def run(tmp_path_factory) -> Run:
     env = dict(os.environ, TMPDIR=str(tmp))
     start = time.monotonic()
     try:
-        done = _cli("autograde", "week1", "--workspace", ws, env=env)
+        done = _cli("autograde", "week1", "--workspace", ws, *options, env=env)
     finally:
         seconds = time.monotonic() - start
         time.sleep(0.5)
@@ -258,6 +269,15 @@ def test_hidden_tests_appear_nowhere_students_can_see(run):
                 assert secret not in text, f"{student}: {secret!r} in cell {grade_id(cell) or cell.get('id')}"
     snoop = "\n".join(_outputs_text(c) for c in _graded(run, "snoop").cells)
     assert "SNOOP kernel saw:" in snoop and "pieces of code" in snoop
+
+
+def test_skipping_cells_changes_no_score(run, run_all_cells):
+    """Not running the cells the source tags grader-skip-in-grading gives every attack the score that
+    running every cell gives (grader.skipping): no attack gains or loses a point by the skipping."""
+    assert run_all_cells.done.returncode == 0, run_all_cells.done.stdout + run_all_cells.done.stderr
+    assert sorted(run_all_cells.summary) == sorted(run.summary) == sorted(ATTACKS)
+    assert run_all_cells.scores == run.scores
+    assert run_all_cells.totals == run.totals
 
 
 def test_other_students_are_graded_right(run):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from grader_testkit import KILL_KERNEL, gradebook_rows, run_cli, submit, tree_bytes, use_sandbox
+from system_tools import skip_without_sandbox
 from nbgrader.api import Gradebook
 
 from grader import grading
@@ -161,6 +163,41 @@ def test_a_submission_that_kills_its_kernel_costs_only_itself(class_workspace, t
         assert sorted(s.id for s in gb.students) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]
         nb = next(n for n in gb.find_submission("demo", "gina").notebooks if n.name == "01_demo")
         assert nb.score < nb.max_score
+
+
+@pytest.mark.slow
+def test_the_next_notebooks_kernel_starts_ahead_and_none_outlives_grading(class_workspace, serial, tmp_path,
+                                                                          monkeypatch):
+    # While a student's first notebook runs, the sandboxed kernel of the next one starts; the next notebook
+    # takes it (same folder, limits and files); grades are the same, and no kernel or sandbox folder is left.
+    skip_without_sandbox("kernels started ahead")
+    from grader.secure import preprocessors
+
+    kept, taken = [], []
+    keep, take = preprocessors._Ahead.keep, preprocessors._Ahead.take
+
+    def keeping(self, km, key):
+        kept.append(km)
+        keep(self, km, key)
+
+    def taking(self, key):
+        km = take(self, key)
+        taken.append(km)
+        return km
+
+    monkeypatch.setattr(preprocessors._Ahead, "keep", keeping)
+    monkeypatch.setattr(preprocessors._Ahead, "take", taking)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    ws = _copy(class_workspace, tmp_path)
+    code, out, err = _grade(ws, sandbox=True)
+    assert code == 0, "\n".join(out + err)
+    assert len(kept) == 3   # alice, bob and carol hand in two notebooks each
+    assert [km for km in taken if km is not None] == kept
+    assert not any(km.sandbox.alive() for km in kept)
+    assert gradebook_rows(ws) == serial[0]
+    assert list(scratch.iterdir()) == []
 
 
 def crash_on_crash(bundle, job):

@@ -4,6 +4,7 @@ mirroring, remote reports of global-RNG use, and the refusal to grade without a 
 from __future__ import annotations
 
 import io
+import json
 import time
 import types
 import zipfile
@@ -65,6 +66,38 @@ def test_plain_data_round_trips_with_exact_types():
     assert type(back[4]) is np.float32 and type(back[(1, "a")]) is np.int64
     assert type(back["W1"]) is np.ndarray and np.array_equal(back["W1"], value["W1"])
     assert back["strings"].tolist() == ["a", "bc"]
+
+
+def test_small_arrays_share_members_yet_each_reference_decodes_to_its_own():
+    X = np.arange(6.0).reshape(2, 3)
+    big = np.ones((100, 100))                                   # over the size that is packed
+    value = [X, X.copy(), np.asfortranarray(X), X[:, ::2], np.int8(3), np.array(["ab", "c"]), big, big,
+             np.zeros((0, 4)), np.array(True)]
+    data = _wire.encode(value)
+    with np.load(io.BytesIO(data)) as archive:
+        assert len(archive.files) < len(value)                  # equal and small arrays share members
+    back = _wire.decode(data)
+    for original, got in zip(value, back):
+        assert type(got) is type(original) and got.dtype == original.dtype and got.shape == original.shape
+        assert np.array_equal(got, original)
+    back[0][0, 0] = 99.0                                        # a function changing one input in place
+    back[6][0, 0] = 99.0
+    assert back[1][0, 0] == back[2][0, 0] == 0.0 and back[7][0, 0] == 1.0
+
+
+def test_packed_arrays_outside_their_member_are_refused():
+    def archive(node: dict) -> bytes:
+        tree, member = io.BytesIO(), io.BytesIO()
+        np.save(tree, np.frombuffer(json.dumps(node).encode(), dtype=np.uint8))
+        np.save(member, np.arange(3.0))
+        return _archive({"__tree__.npy": tree.getvalue(), "p0.npy": member.getvalue()})
+
+    good = {"t": "array", "ref": "p0", "at": 1, "shape": [2]}
+    assert _wire.decode(archive(good)).tolist() == [1.0, 2.0]
+    for node in ({**good, "at": 2}, {**good, "at": -1}, {**good, "shape": [4]}, {**good, "shape": "2"},
+                 {**good, "at": True}, {**good, "shape": [-1, -2]}, {**good, "ref": "p1"}):
+        with pytest.raises(_wire.WireError):
+            _wire.decode(archive(node))
 
 
 def test_subclasses_and_lookalikes_come_back_as_plain_data():
