@@ -22,13 +22,13 @@ differences of any batch-norm forward against a random upstream gradient) and
 :func:`expect_gradients` (the visible check built on it).
 """
 
-import contextlib
 import math
 from typing import Callable, NamedTuple
 
 import numpy as np
 
 from dlutils import multiclass
+from dlutils._blas import one_thread as _one_blas_thread  # tiny matrices: one BLAS thread is faster
 from dlutils._validate import as_2d_array, check_positive_int, check_rng, check_shape
 from dlutils.checks import CheckFailure
 
@@ -65,24 +65,6 @@ class TrainResult(NamedTuple):
 
 
 PERCENTILES = (5, 25, 50, 75, 95)
-_blas = None
-
-
-def _one_blas_thread():
-    """A context where BLAS uses one thread.
-
-    These matrices are tiny (32 x 32 by 32 x m): a multi-threaded BLAS spends more time waking its
-    threads than multiplying: on this busy 2-core machine a whole training run took 2.5 to 3.4 times longer
-    with two threads than with one (benchmarks/bn_net_threads.py).
-    """
-    global _blas
-    try:
-        from threadpoolctl import ThreadpoolController  # installed with scikit-learn
-    except ImportError:
-        return contextlib.nullcontext()
-    if _blas is None:
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
 
 
 def batch_statistics(Z):

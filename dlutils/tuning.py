@@ -20,7 +20,6 @@ processes cannot be started.
 """
 
 import concurrent.futures
-import contextlib
 import multiprocessing
 import os
 from typing import Callable, NamedTuple
@@ -28,6 +27,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from dlutils import multiclass
+from dlutils._blas import one_thread as one_blas_thread
 from dlutils._validate import as_2d_array, check_positive_int, check_rng
 
 CONFIG_KEYS = ("learning_rate", "beta", "hidden_units", "lambd")
@@ -231,15 +231,6 @@ class DigitsTask:
         error = dev_error(run, self.split.X_dev, self.split.y_dev)
         self.history.append((self.epochs_trained, error))
         return error
-
-
-def one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread (does nothing without threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # then the environment variables map_parallel sets for its workers do it
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _worker_start():

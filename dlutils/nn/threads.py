@@ -7,16 +7,15 @@ Like torch.set_num_threads, this is a setting of the whole Python process (every
 not only dlutils.nn's), kept until changed; it needs threadpoolctl, which scikit-learn installs.
 """
 
-from dlutils import _validate
+from dlutils import _blas as _blas_threads, _validate
 
 
 def _blas():
-    try:
-        from threadpoolctl import ThreadpoolController  # installed with scikit-learn
-    except ImportError as err:
+    found = _blas_threads.controller()
+    if found is None:
         raise RuntimeError("set_num_threads/get_num_threads need threadpoolctl (pip install threadpoolctl); "
-                           "or set OPENBLAS_NUM_THREADS=1 before Python starts") from err
-    return ThreadpoolController().select(user_api="blas")
+                           "or set OPENBLAS_NUM_THREADS=1 before Python starts")
+    return found.select(user_api="blas")
 
 
 def get_num_threads():
